@@ -1,0 +1,53 @@
+/*
+ * zizq.h — C API of libzizq, a client for the Zizq job-queue server.
+ *
+ * CONVENTIONS
+ *
+ * Names      Everything is prefixed `zizq_` / `ZIZQ_`. Handles are opaque
+ *            (`zizq_client`, `zizq_take_stream`, `zizq_worker`, `zizq_batch`,
+ *            `zizq_error`, `zizq_parser`, `zizq_frames`) and are created and
+ *            released only by this library.
+ *
+ * Status     Every fallible call returns a `zizq_status`; `ZIZQ_OK` (0) is
+ *            success. Values are stable and never reused; `zizq_status_name()`
+ *            names them. Output parameters are written only on success.
+ *
+ * Errors     Fallible calls take a last argument `zizq_error **err` that may
+ *            be NULL. On failure, if `err` is not NULL, `*err` receives a new
+ *            error object (HTTP status, the server's message, the raw body,
+ *            whether a retry could help) which the caller releases with
+ *            `zizq_error_free`. On success `*err` is not touched. There is no
+ *            thread-local "last error".
+ *
+ * Memory     Inputs are borrowed for the duration of the call only: strings are
+ *            NUL-terminated UTF-8 (`const char *`), documents are
+ *            `(const uint8_t *, size_t)` pairs. Outputs are allocated by the
+ *            library and released by it: `zizq_buf_free`, `zizq_batch_free`,
+ *            `zizq_error_free`, `*_free` for each handle. Never call `free()`
+ *            on them.
+ *
+ * Documents  Arguments that the Ruby `Zizq::Client` passes as keywords travel
+ *            as one document (a map) in the client's format: MessagePack by
+ *            default, or JSON (`{"format":"json"}` at creation). Responses are
+ *            the server's documents in the same format. Times are integer
+ *            milliseconds since the Unix epoch. Client options are always JSON.
+ *
+ * Threads    A `zizq_client` is thread safe and meant to be shared: calls from
+ *            many threads run concurrently over shared HTTP/2 connections.
+ *            Blocking calls block only the calling thread. A take stream has
+ *            one reader at a time; `zizq_take_wakeup` and `zizq_take_close`
+ *            work from any thread. Callbacks (`zizq_take_jobs`) run on the
+ *            thread that called the function, never on library threads.
+ *
+ * Shutdown   `zizq_*_close` is idempotent, never blocks for long, and makes
+ *            blocked calls on that handle return `ZIZQ_E_CLOSED`. `zizq_*_free`
+ *            releases the handle; call it once, after every other call on the
+ *            handle has returned. For a worker: `zizq_worker_shutdown` (drains
+ *            and flushes acknowledgements), then `zizq_worker_free`.
+ *
+ * Fork       A handle created before `fork()` returns `ZIZQ_E_FORKED` in the
+ *            child; create new handles in the child.
+ *
+ * Panics     A bug inside the library is caught at the boundary and reported
+ *            as `ZIZQ_E_PANIC`; it never unwinds into or aborts the host.
+ */

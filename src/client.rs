@@ -1,0 +1,330 @@
+//! The client: options, the shared transport, and the one request path every
+//! operation goes through (timeouts, close, status checks, response format).
+
+use crate::codec::{self, Format};
+use crate::error::{Error, Result};
+use crate::runtime;
+use crate::stream::ZIZQ_DEFAULT_MAX_FRAME;
+use crate::transport::{Endpoint, Pool, Reply, TlsOptions};
+use bytes::Bytes;
+use hyper::Method;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Client options, given to `zizq_client_new` as a JSON document.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    pub format: Format,
+    pub read_timeout: Duration,
+    pub stream_idle_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Number of HTTP/2 connections shared by requests.
+    pub connections: usize,
+    /// Use HTTP/2 for requests (prior knowledge on http://, ALPN on https://).
+    pub http2: bool,
+    pub max_frame_bytes: usize,
+    pub tls: TlsOptions,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            format: Format::Msgpack,
+            read_timeout: Duration::from_secs(30),
+            stream_idle_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            connections: 1,
+            http2: true,
+            max_frame_bytes: ZIZQ_DEFAULT_MAX_FRAME,
+            tls: TlsOptions::default(),
+        }
+    }
+}
+
+const OPTION_KEYS: &[&str] = &[
+    "format",
+    "read_timeout_ms",
+    "stream_idle_timeout_ms",
+    "connect_timeout_ms",
+    "connections",
+    "http2",
+    "max_frame_bytes",
+    "tls",
+];
+const TLS_KEYS: &[&str] = &[
+    "ca_pem",
+    "ca_file",
+    "client_cert_pem",
+    "client_cert_file",
+    "client_key_pem",
+    "client_key_file",
+];
+
+impl ClientOptions {
+    /// Parse the JSON options document (empty input = defaults). Null values
+    /// mean "default".
+    pub fn from_json(bytes: &[u8]) -> Result<ClientOptions> {
+        let mut options = ClientOptions::default();
+        let map = codec::decode_args(Format::Json, bytes)
+            .map_err(|e| Error::invalid(format!("client options: {}", e.message)))?;
+        codec::check_keys(&map, OPTION_KEYS, "client options")?;
+        for (key, value) in &map {
+            if value.is_null() {
+                continue;
+            }
+            match key.as_str() {
+                "format" => options.format = Format::parse(str_option(key, value)?)?,
+                "read_timeout_ms" => options.read_timeout = duration_option(key, value)?,
+                "stream_idle_timeout_ms" => {
+                    options.stream_idle_timeout = duration_option(key, value)?
+                }
+                "connect_timeout_ms" => options.connect_timeout = duration_option(key, value)?,
+                "connections" => {
+                    options.connections = uint_option(key, value, 1, 64)? as usize;
+                }
+                "http2" => {
+                    options.http2 = value
+                        .as_bool()
+                        .ok_or_else(|| Error::invalid("option `http2` must be a boolean"))?
+                }
+                "max_frame_bytes" => {
+                    options.max_frame_bytes = uint_option(key, value, 64, 1 << 32)? as usize
+                }
+                "tls" => options.tls = tls_options(value)?,
+                _ => unreachable!("keys checked above"),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn str_option<'a>(key: &str, value: &'a Value) -> Result<&'a str> {
+    value
+        .as_str()
+        .ok_or_else(|| Error::invalid(format!("option `{key}` must be a string")))
+}
+
+fn uint_option(key: &str, value: &Value, min: u64, max: u64) -> Result<u64> {
+    value
+        .as_u64()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "option `{key}` must be an integer between {min} and {max}"
+            ))
+        })
+}
+
+fn duration_option(key: &str, value: &Value) -> Result<Duration> {
+    let ms = value
+        .as_f64()
+        .filter(|ms| ms.is_finite() && *ms > 0.0 && *ms < 1e12)
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "option `{key}` must be a positive number of milliseconds"
+            ))
+        })?;
+    Ok(Duration::from_micros((ms * 1000.0) as u64))
+}
+
+fn tls_options(value: &Value) -> Result<TlsOptions> {
+    let map = value
+        .as_object()
+        .ok_or_else(|| Error::invalid("option `tls` must be a map"))?;
+    codec::check_keys(map, TLS_KEYS, "TLS options")?;
+    let get = |key: &str| -> Result<Option<String>> {
+        match map.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::invalid(format!(
+                "TLS option `{key}` must be a string"
+            ))),
+        }
+    };
+    Ok(TlsOptions {
+        ca_pem: get("ca_pem")?,
+        ca_file: get("ca_file")?,
+        client_cert_pem: get("client_cert_pem")?,
+        client_cert_file: get("client_cert_file")?,
+        client_key_pem: get("client_key_pem")?,
+        client_key_file: get("client_key_file")?,
+    })
+}
+
+/// A Zizq client. Cheap to clone; every clone shares the connections.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: ClientOptions,
+    pool: Pool,
+    /// Cancelled by `close`: wakes every request and stream of this client.
+    closed: CancellationToken,
+}
+
+impl Client {
+    /// Create a client. Must be called where the runtime can be used (the
+    /// transport is set up lazily; nothing connects here).
+    pub fn new(url: &str, options: ClientOptions) -> Result<Client> {
+        let endpoint = Arc::new(Endpoint::parse(url, options.connect_timeout, &options.tls)?);
+        let pool = Pool::new(endpoint, options.connections, options.http2);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                options,
+                pool,
+                closed: CancellationToken::new(),
+            }),
+        })
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
+    pub fn format(&self) -> Format {
+        self.inner.options.format
+    }
+
+    pub fn base_url(&self) -> String {
+        self.inner.pool.endpoint().base_url()
+    }
+
+    pub fn endpoint(&self) -> &Arc<Endpoint> {
+        self.inner.pool.endpoint()
+    }
+
+    pub fn closed_token(&self) -> &CancellationToken {
+        &self.inner.closed
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.is_cancelled()
+    }
+
+    /// Close: cancel in-flight requests and streams and drop connections.
+    pub fn close(&self) {
+        self.inner.closed.cancel();
+        self.inner.pool.close();
+    }
+
+    /// Full request path: base URL prefix + `path` (already encoded).
+    pub fn full_path(&self, path: &str) -> String {
+        format!("{}{}", self.endpoint().prefix, path)
+    }
+
+    /// Send one request with the client's format headers and read timeout.
+    /// Any status is returned; see [`Client::expect`].
+    pub async fn send(&self, method: Method, path: &str, body: Option<Bytes>) -> Result<Reply> {
+        if self.is_closed() {
+            return Err(Error::closed());
+        }
+        let content_type = self.format().content_type();
+        let full = self.full_path(path);
+        let timeout = self.inner.options.read_timeout;
+        let exchange = async {
+            match body {
+                // Bodiless requests send only Accept: some proxies reject a
+                // Content-Type without a body.
+                None => {
+                    self.inner
+                        .pool
+                        .request(method, &full, &[("accept", content_type)], Bytes::new())
+                        .await
+                }
+                Some(body) => {
+                    self.inner
+                        .pool
+                        .request(
+                            method,
+                            &full,
+                            &[("accept", content_type), ("content-type", content_type)],
+                            body,
+                        )
+                        .await
+                }
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = self.inner.closed.cancelled() => Err(Error::closed()),
+            result = tokio::time::timeout(timeout, exchange) => match result {
+                Ok(reply) => reply,
+                Err(_) => Err(crate::transport::timeout_error(&format!("request {path}"), timeout)),
+            },
+        }
+    }
+
+    /// Turn a reply into its body (in the client's format) if its status is
+    /// one of `expected`, else into the matching error.
+    pub fn expect(&self, reply: Reply, expected: &[u16]) -> Result<Bytes> {
+        if expected.contains(&reply.status) {
+            if reply.body.is_empty() {
+                return Ok(reply.body);
+            }
+            let from = reply.format.unwrap_or(self.format());
+            return codec::transcode(from, self.format(), reply.body).map_err(|mut e| {
+                e.message = format!("undecodable response: {}", e.message);
+                e
+            });
+        }
+        Err(response_error(reply))
+    }
+
+    /// `send` + `expect`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        expected: &[u16],
+    ) -> Result<Bytes> {
+        let reply = self.send(method, path, body).await?;
+        self.expect(reply, expected)
+    }
+
+    /// Encode a document in the client's format.
+    pub fn encode(&self, value: &Value) -> Bytes {
+        codec::encode(self.format(), value).into()
+    }
+
+    pub fn encode_map(&self, map: Map<String, Value>) -> Bytes {
+        self.encode(&Value::Object(map))
+    }
+
+    /// Decode a response document.
+    pub fn decode(&self, body: &[u8]) -> Result<Value> {
+        codec::decode(self.format(), body)
+    }
+
+    /// Run an operation to completion from a host thread.
+    pub fn block<T, F, Fut>(&self, op: F) -> Result<T>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.is_closed() {
+            return Err(Error::closed());
+        }
+        runtime::block_on(op(self.clone()))
+    }
+}
+
+/// The error for a response whose status the operation did not expect.
+pub fn response_error(reply: Reply) -> Error {
+    let message = codec::error_message(reply.format, &reply.body, reply.status);
+    Error::from_response(reply.status, message, reply.body)
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.base_url())
+            .field("format", &self.format())
+            .finish()
+    }
+}

@@ -1,0 +1,211 @@
+//! JSON and MessagePack documents: decoding, encoding, transcoding, and the
+//! small accessors the API layer needs. Documents are held as
+//! `serde_json::Value` (with key order preserved) because every document the
+//! protocol accepts must be representable as JSON anyway.
+
+use crate::error::{Error, Result};
+use serde::de::IgnoredAny;
+use serde_json::{Map, Value};
+
+/// Wire format of a client: the encoding of request bodies, responses and
+/// stream frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Msgpack,
+}
+
+impl Format {
+    pub fn parse(name: &str) -> Result<Format> {
+        match name {
+            "json" => Ok(Format::Json),
+            "msgpack" => Ok(Format::Msgpack),
+            other => Err(Error::invalid(format!(
+                "unknown format {other:?} (expected \"json\" or \"msgpack\")"
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Msgpack => "msgpack",
+        }
+    }
+
+    /// Content type of request and response bodies.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Msgpack => "application/msgpack",
+        }
+    }
+
+    /// `Accept` value of the take stream.
+    pub fn stream_accept(self) -> &'static str {
+        match self {
+            Format::Json => "application/x-ndjson",
+            Format::Msgpack => "application/vnd.zizq.msgpack-stream",
+        }
+    }
+
+    /// Format named by a response `Content-Type`, if it names one.
+    pub fn from_content_type(value: &str) -> Option<Format> {
+        if value.contains("msgpack") {
+            Some(Format::Msgpack)
+        } else if value.contains("json") {
+            Some(Format::Json)
+        } else {
+            None
+        }
+    }
+}
+
+/// Decode a whole document. Trailing bytes are an error in both formats.
+pub fn decode(format: Format, bytes: &[u8]) -> Result<Value> {
+    match format {
+        Format::Json => {
+            serde_json::from_slice(bytes).map_err(|e| Error::decode(format!("invalid JSON: {e}")))
+        }
+        Format::Msgpack => {
+            let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
+            let value: Value = serde::Deserialize::deserialize(&mut de)
+                .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?;
+            if de.get_ref().is_empty() {
+                Ok(value)
+            } else {
+                Err(Error::decode("invalid MessagePack: trailing bytes"))
+            }
+        }
+    }
+}
+
+/// Check that `bytes` hold exactly one well-formed document, without building it.
+pub fn validate(format: Format, bytes: &[u8]) -> Result<()> {
+    match format {
+        Format::Json => serde_json::from_slice::<IgnoredAny>(bytes)
+            .map(|_| ())
+            .map_err(|e| Error::decode(format!("invalid JSON: {e}"))),
+        Format::Msgpack => {
+            // Decoding into a JSON value also rejects what the server rejects
+            // (bin, ext, non-string keys, invalid UTF-8).
+            decode(Format::Msgpack, bytes).map(|_| ())
+        }
+    }
+}
+
+pub fn encode(format: Format, value: &Value) -> Vec<u8> {
+    match format {
+        // Serializing a `Value` cannot fail.
+        Format::Json => serde_json::to_vec(value).unwrap_or_default(),
+        Format::Msgpack => rmp_serde::to_vec(value).unwrap_or_default(),
+    }
+}
+
+/// Re-encode a document from one format to another (no-op when equal).
+pub fn transcode(from: Format, to: Format, bytes: bytes::Bytes) -> Result<bytes::Bytes> {
+    if from == to {
+        return Ok(bytes);
+    }
+    Ok(encode(to, &decode(from, &bytes)?).into())
+}
+
+/// Decode an argument document that must be a map; `None`/empty input means `{}`.
+pub fn decode_args(format: Format, bytes: &[u8]) -> Result<Map<String, Value>> {
+    if bytes.is_empty() {
+        return Ok(Map::new());
+    }
+    match decode(format, bytes)? {
+        Value::Object(map) => Ok(map),
+        Value::Null => Ok(Map::new()),
+        other => Err(Error::invalid(format!(
+            "expected a map of arguments, got {}",
+            kind(&other)
+        ))),
+    }
+}
+
+/// Reject keys outside `allowed`, naming the operation in the message.
+pub fn check_keys(map: &Map<String, Value>, allowed: &[&str], what: &str) -> Result<()> {
+    match map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        Some(key) => Err(Error::invalid(format!(
+            "unknown key `{key}` for {what} (allowed: {})",
+            allowed.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Remove keys whose value is null (the seed's `.compact`).
+pub fn compact(map: &mut Map<String, Value>) {
+    map.retain(|_, v| !v.is_null());
+}
+
+pub fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "a map",
+    }
+}
+
+/// Extract a human message from an error response body: the `error` field of
+/// a JSON or MessagePack map, else the body as text, else `HTTP <status>`.
+pub fn error_message(content_type: Option<Format>, body: &[u8], http_status: u16) -> String {
+    let decoded = content_type
+        .into_iter()
+        .chain([Format::Json, Format::Msgpack])
+        .find_map(|f| decode(f, body).ok());
+    if let Some(Value::Object(map)) = decoded {
+        if let Some(Value::String(msg)) = map.get("error") {
+            return msg.clone();
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() || text.len() > 1000 {
+        format!("HTTP {http_status}")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn msgpack_round_trip_preserves_order_and_ints() {
+        let v = json!({"b": 1, "a": [300, -2, 1.5, null, true], "z": "s"});
+        let bytes = encode(Format::Msgpack, &v);
+        assert_eq!(bytes[0], 0x83);
+        let back = decode(Format::Msgpack, &bytes).unwrap();
+        assert_eq!(back, v);
+        let keys: Vec<_> = back.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["b", "a", "z"]);
+    }
+
+    #[test]
+    fn rejects_bin_and_trailing_bytes() {
+        assert!(decode(Format::Msgpack, &[0xc4, 0x01, 0x00]).is_err());
+        assert!(decode(Format::Msgpack, &[0x01, 0x02]).is_err());
+        assert!(decode(Format::Json, b"{} x").is_err());
+        assert!(decode(Format::Json, b"\"\xff\"").is_err());
+    }
+
+    #[test]
+    fn error_message_sources() {
+        assert_eq!(
+            error_message(Some(Format::Json), br#"{"error":"nope"}"#, 400),
+            "nope"
+        );
+        let mp = encode(Format::Msgpack, &json!({"error": "mp"}));
+        assert_eq!(error_message(None, &mp, 400), "mp");
+        assert_eq!(error_message(None, b"plain text", 400), "plain text");
+        assert_eq!(error_message(None, b"", 503), "HTTP 503");
+    }
+}

@@ -1,0 +1,187 @@
+//! Status codes and the error value every layer of the core returns.
+//!
+//! `Status` is the C ABI's `zizq_status`: its numbers are part of the ABI and are
+//! never reused. `Error` carries the detail a host needs to decide what to do:
+//! the HTTP status (if a response was received), the server's message, the raw
+//! body and whether a retry could help.
+
+use bytes::Bytes;
+use std::fmt;
+
+/// Result of every fallible libzizq call. Values are stable and never reused.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum zizq_status {
+    /// Success.
+    ZIZQ_OK = 0,
+    /// A required pointer argument was NULL.
+    ZIZQ_E_NULL_ARG = 1,
+    /// An argument or option is invalid (bad URL, invalid UTF-8, unknown key...).
+    ZIZQ_E_INVALID_ARG = 2,
+    /// A document could not be decoded (malformed JSON/MessagePack input or response).
+    ZIZQ_E_DECODE = 3,
+    /// The server answered 404 Not Found.
+    ZIZQ_E_NOT_FOUND = 4,
+    /// The server answered another 4xx status.
+    ZIZQ_E_CLIENT = 5,
+    /// The server answered a 5xx status.
+    ZIZQ_E_SERVER = 6,
+    /// The connection could not be made or was lost.
+    ZIZQ_E_CONNECTION = 7,
+    /// The operation did not finish in time (connect, read or stream idle timeout).
+    ZIZQ_E_TIMEOUT = 8,
+    /// TLS configuration or handshake failure.
+    ZIZQ_E_TLS = 9,
+    /// The take stream failed (non-200 answer, corrupt framing, truncated frame).
+    ZIZQ_E_STREAM = 10,
+    /// The handle was closed.
+    ZIZQ_E_CLOSED = 11,
+    /// The operation was cancelled.
+    ZIZQ_E_CANCELLED = 12,
+    /// The handle was created in another process (this process is a fork child).
+    ZIZQ_E_FORKED = 13,
+    /// A bug inside libzizq was caught at the C boundary.
+    ZIZQ_E_PANIC = 14,
+    /// The server answered a status the operation does not expect (e.g. 3xx).
+    ZIZQ_E_UNEXPECTED_STATUS = 15,
+    /// A stream frame exceeded the configured maximum size.
+    ZIZQ_E_FRAME_TOO_LARGE = 16,
+    /// The handle is already in use by another thread where only one is allowed.
+    ZIZQ_E_BUSY = 17,
+    /// The server ended the take stream cleanly.
+    ZIZQ_E_STREAM_ENDED = 18,
+}
+
+pub use zizq_status as Status;
+
+impl zizq_status {
+    /// The constant's name, e.g. `"ZIZQ_E_NOT_FOUND"`.
+    pub fn name(self) -> &'static str {
+        use zizq_status::*;
+        match self {
+            ZIZQ_OK => "ZIZQ_OK",
+            ZIZQ_E_NULL_ARG => "ZIZQ_E_NULL_ARG",
+            ZIZQ_E_INVALID_ARG => "ZIZQ_E_INVALID_ARG",
+            ZIZQ_E_DECODE => "ZIZQ_E_DECODE",
+            ZIZQ_E_NOT_FOUND => "ZIZQ_E_NOT_FOUND",
+            ZIZQ_E_CLIENT => "ZIZQ_E_CLIENT",
+            ZIZQ_E_SERVER => "ZIZQ_E_SERVER",
+            ZIZQ_E_CONNECTION => "ZIZQ_E_CONNECTION",
+            ZIZQ_E_TIMEOUT => "ZIZQ_E_TIMEOUT",
+            ZIZQ_E_TLS => "ZIZQ_E_TLS",
+            ZIZQ_E_STREAM => "ZIZQ_E_STREAM",
+            ZIZQ_E_CLOSED => "ZIZQ_E_CLOSED",
+            ZIZQ_E_CANCELLED => "ZIZQ_E_CANCELLED",
+            ZIZQ_E_FORKED => "ZIZQ_E_FORKED",
+            ZIZQ_E_PANIC => "ZIZQ_E_PANIC",
+            ZIZQ_E_UNEXPECTED_STATUS => "ZIZQ_E_UNEXPECTED_STATUS",
+            ZIZQ_E_FRAME_TOO_LARGE => "ZIZQ_E_FRAME_TOO_LARGE",
+            ZIZQ_E_BUSY => "ZIZQ_E_BUSY",
+            ZIZQ_E_STREAM_ENDED => "ZIZQ_E_STREAM_ENDED",
+        }
+    }
+
+    /// A short English description.
+    pub fn describe(self) -> &'static str {
+        use zizq_status::*;
+        match self {
+            ZIZQ_OK => "success",
+            ZIZQ_E_NULL_ARG => "a required pointer argument was NULL",
+            ZIZQ_E_INVALID_ARG => "invalid argument",
+            ZIZQ_E_DECODE => "document could not be decoded",
+            ZIZQ_E_NOT_FOUND => "not found",
+            ZIZQ_E_CLIENT => "client error response",
+            ZIZQ_E_SERVER => "server error response",
+            ZIZQ_E_CONNECTION => "connection failed",
+            ZIZQ_E_TIMEOUT => "timed out",
+            ZIZQ_E_TLS => "TLS failure",
+            ZIZQ_E_STREAM => "take stream failure",
+            ZIZQ_E_CLOSED => "handle is closed",
+            ZIZQ_E_CANCELLED => "operation cancelled",
+            ZIZQ_E_FORKED => "handle belongs to the parent process",
+            ZIZQ_E_PANIC => "internal error (panic caught)",
+            ZIZQ_E_UNEXPECTED_STATUS => "unexpected HTTP status",
+            ZIZQ_E_FRAME_TOO_LARGE => "stream frame too large",
+            ZIZQ_E_BUSY => "handle is busy",
+            ZIZQ_E_STREAM_ENDED => "stream ended by the server",
+        }
+    }
+}
+
+/// An error with everything the caller may want to know.
+#[derive(Clone, Debug)]
+pub struct Error {
+    pub status: Status,
+    /// HTTP status of the response that caused the error, 0 if none.
+    pub http_status: u16,
+    pub message: String,
+    /// Raw response body, if a response was received.
+    pub body: Option<Bytes>,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(status: Status, message: impl Into<String>) -> Self {
+        Error {
+            status,
+            http_status: 0,
+            message: message.into(),
+            body: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(Status::ZIZQ_E_INVALID_ARG, message)
+    }
+
+    pub fn decode(message: impl Into<String>) -> Self {
+        Self::new(Status::ZIZQ_E_DECODE, message)
+    }
+
+    pub fn closed() -> Self {
+        Self::new(Status::ZIZQ_E_CLOSED, "handle is closed")
+    }
+
+    /// Error for an HTTP response with an unexpected status code.
+    pub fn from_response(http_status: u16, message: String, body: Bytes) -> Self {
+        let status = match http_status {
+            404 => Status::ZIZQ_E_NOT_FOUND,
+            400..=499 => Status::ZIZQ_E_CLIENT,
+            500..=599 => Status::ZIZQ_E_SERVER,
+            _ => Status::ZIZQ_E_UNEXPECTED_STATUS,
+        };
+        Error {
+            status,
+            http_status,
+            message,
+            body: Some(body),
+        }
+    }
+
+    /// Whether retrying the same operation later could succeed: transport
+    /// failures and 5xx answers are transient, 4xx answers are permanent.
+    pub fn retryable(&self) -> bool {
+        match self.status {
+            Status::ZIZQ_E_CONNECTION
+            | Status::ZIZQ_E_TIMEOUT
+            | Status::ZIZQ_E_SERVER
+            | Status::ZIZQ_E_STREAM_ENDED => true,
+            Status::ZIZQ_E_STREAM => self.http_status == 0 || self.http_status >= 500,
+            _ => matches!(self.http_status, 408 | 429),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.http_status != 0 {
+            write!(f, "{} (HTTP {})", self.message, self.http_status)
+        } else {
+            f.write_str(&self.message)
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,195 @@
+//! Client handles: create, inspect, close, free.
+
+use super::error::zizq_error;
+use super::{boundary, bytes_arg, handle, infallible, out_arg, str_arg, write_buf, zizq_buf};
+use crate::client::{Client, ClientOptions};
+use crate::codec::Format;
+use crate::error::{zizq_status, Result};
+use crate::runtime;
+use std::ffi::c_char;
+
+/// Wire format of a client or parser.
+#[allow(non_camel_case_types)]
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum zizq_format {
+    ZIZQ_FORMAT_JSON = 1,
+    ZIZQ_FORMAT_MSGPACK = 2,
+}
+
+impl From<Format> for zizq_format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Json => zizq_format::ZIZQ_FORMAT_JSON,
+            Format::Msgpack => zizq_format::ZIZQ_FORMAT_MSGPACK,
+        }
+    }
+}
+
+/// A connection to one Zizq server. Thread safe: share one client between
+/// all threads of a process. Created by `zizq_client_new`, closed by
+/// `zizq_client_close`, released by `zizq_client_free`.
+pub struct zizq_client {
+    pub(crate) client: Client,
+    pub(crate) generation: u64,
+}
+
+impl zizq_client {
+    /// The client, if usable from this process.
+    pub(crate) fn get(&self) -> Result<&Client> {
+        runtime::check_fork(self.generation)?;
+        Ok(&self.client)
+    }
+}
+
+/// Borrow a client argument and check it belongs to this process.
+///
+/// # Safety
+/// `ptr` must be NULL or a live client.
+pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Client> {
+    handle(ptr, "client")?.get()
+}
+
+/// Create a client for the server at `url` (e.g. `"http://127.0.0.1:7890"`;
+/// `https://` enables TLS).
+///
+/// `options` is a JSON object (may be NULL/empty for defaults):
+/// `format` (`"msgpack"` default, or `"json"`): the encoding of every document
+/// passed to and returned by this client; `read_timeout_ms` (30000);
+/// `stream_idle_timeout_ms` (30000); `connect_timeout_ms` (10000);
+/// `connections` (1): HTTP/2 connections shared by requests; `http2` (true);
+/// `max_frame_bytes` (64 MiB): largest accepted stream frame;
+/// `tls`: `{ca_pem | ca_file, client_cert_pem | client_cert_file,
+/// client_key_pem | client_key_file}` (PEM text or file paths).
+///
+/// Nothing connects yet: the first request opens the connection. On success
+/// `*out` receives the client.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_new(
+    url: *const c_char,
+    options: *const u8,
+    options_len: usize,
+    out: *mut *mut zizq_client,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let url = str_arg(url, "url")?;
+        let options = ClientOptions::from_json(bytes_arg(options, options_len, "options")?)?;
+        out_arg(out, "out")?;
+        let generation = runtime::generation();
+        // Make sure the runtime exists before any call needs it.
+        runtime::runtime()?;
+        let client = Client::new(url, options)?;
+        *out = Box::into_raw(Box::new(zizq_client { client, generation }));
+        Ok(())
+    })
+}
+
+/// Close the client: every call in progress on it (in any thread) returns
+/// `ZIZQ_E_CLOSED` promptly, its take streams and workers stop, connections
+/// are dropped, and later calls return `ZIZQ_E_CLOSED`. Never blocks.
+/// Idempotent. The handle stays valid until `zizq_client_free`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_close(client: *const zizq_client) -> zizq_status {
+    boundary(std::ptr::null_mut(), || {
+        let client = handle(client, "client")?;
+        if runtime::check_fork(client.generation).is_ok() {
+            client.client.close();
+        }
+        Ok(())
+    })
+}
+
+/// Release the handle. Call it once, after every other call on this client
+/// has returned. NULL is ignored. Take streams and workers created from it
+/// hold their own reference and keep working until they are freed; the
+/// connections close when nothing uses them any more.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_free(client: *mut zizq_client) {
+    infallible((), || {
+        if client.is_null() {
+            return;
+        }
+        let boxed = Box::from_raw(client);
+        if runtime::check_fork(boxed.generation).is_err() {
+            // The parent's runtime does not exist here: leave its state alone.
+            std::mem::forget(boxed);
+        }
+    })
+}
+
+/// The client's wire format.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_format(client: *const zizq_client) -> zizq_format {
+    infallible(zizq_format::ZIZQ_FORMAT_MSGPACK, || {
+        client
+            .as_ref()
+            .map_or(zizq_format::ZIZQ_FORMAT_MSGPACK, |c| {
+                c.client.format().into()
+            })
+    })
+}
+
+/// The normalised base URL (no trailing `/`), as UTF-8 bytes in `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_url(
+    client: *const zizq_client,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let client = handle(client, "client")?;
+        out_arg(out, "out")?;
+        write_buf(out, client.client.base_url().into_bytes().into());
+        Ok(())
+    })
+}
+
+/// Export body for calls that answer a document in `*out`.
+///
+/// # Safety
+/// Pointers as documented on the export.
+pub(crate) unsafe fn call_buf(
+    client: *const zizq_client,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+    op: impl FnOnce(&Client) -> Result<bytes::Bytes>,
+) -> zizq_status {
+    boundary(err, || {
+        let client = client_arg(client)?;
+        out_arg(out, "out")?;
+        let bytes = op(client)?;
+        write_buf(out, bytes);
+        Ok(())
+    })
+}
+
+/// Export body for calls that answer a count in `*out`.
+///
+/// # Safety
+/// Pointers as documented on the export.
+pub(crate) unsafe fn call_count(
+    client: *const zizq_client,
+    out: *mut i64,
+    err: *mut *mut zizq_error,
+    op: impl FnOnce(&Client) -> Result<i64>,
+) -> zizq_status {
+    boundary(err, || {
+        let client = client_arg(client)?;
+        out_arg(out, "out")?;
+        *out = op(client)?;
+        Ok(())
+    })
+}
+
+/// Export body for calls that answer nothing.
+///
+/// # Safety
+/// Pointers as documented on the export.
+pub(crate) unsafe fn call_unit(
+    client: *const zizq_client,
+    err: *mut *mut zizq_error,
+    op: impl FnOnce(&Client) -> Result<()>,
+) -> zizq_status {
+    boundary(err, || op(client_arg(client)?))
+}

@@ -1,0 +1,172 @@
+//! Cron operations (a Pro feature of the server: a free server answers 403,
+//! reported as `ZIZQ_E_CLIENT` with HTTP status 403).
+
+use super::client::{call_buf, call_count, call_unit, zizq_client};
+use super::error::zizq_error;
+use super::{bytes_arg, str_arg, zizq_buf};
+use crate::api::crons;
+use crate::error::zizq_status;
+use std::ffi::c_char;
+
+/// `*out`: `{"crons": [group names]}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_list_cron_groups(
+    client: *const zizq_client,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, crons::list_cron_groups)
+}
+
+/// `*out`: the group with its entries.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_get_cron_group(
+    client: *const zizq_client,
+    group: *const c_char,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::get_cron_group(c, str_arg(group, "group")?)
+    })
+}
+
+/// Create or replace a whole group. `doc`: `{"paused": bool|null, "entries":
+/// [{name, expression, job, timezone?, paused?}, ...]}`. Entries missing from
+/// `entries` are deleted; unchanged expressions keep their schedule.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_replace_cron_group(
+    client: *const zizq_client,
+    group: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::replace_cron_group(c, str_arg(group, "group")?, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Pause or resume a group. `doc`: `{"paused": bool}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_update_cron_group(
+    client: *const zizq_client,
+    group: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::update_cron_group(c, str_arg(group, "group")?, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Delete a group and its entries.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_delete_cron_group(
+    client: *const zizq_client,
+    group: *const c_char,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_unit(client, err, |c| {
+        crons::delete_cron_group(c, str_arg(group, "group")?)
+    })
+}
+
+/// Delete every cron group. `*out`: number of groups deleted.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_delete_all_crons(
+    client: *const zizq_client,
+    out: *mut i64,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_count(client, out, err, crons::delete_all_crons)
+}
+
+/// Add an entry (creating the group if needed). `doc`: `{name, expression,
+/// job, timezone?, paused?}`. An existing entry name: `ZIZQ_E_CLIENT` (409).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_add_cron_group_entry(
+    client: *const zizq_client,
+    group: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::add_cron_group_entry(c, str_arg(group, "group")?, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// `*out`: one entry.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_get_cron_group_entry(
+    client: *const zizq_client,
+    group: *const c_char,
+    entry: *const c_char,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::get_cron_group_entry(c, str_arg(group, "group")?, str_arg(entry, "entry")?)
+    })
+}
+
+/// Create or replace one entry. `doc`: `{expression, job, timezone?,
+/// paused?}` (the name is `entry`).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_replace_cron_group_entry(
+    client: *const zizq_client,
+    group: *const c_char,
+    entry: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::replace_cron_group_entry(
+            c,
+            str_arg(group, "group")?,
+            str_arg(entry, "entry")?,
+            bytes_arg(doc, doc_len, "doc")?,
+        )
+    })
+}
+
+/// Pause or resume one entry. `doc`: `{"paused": bool}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_update_cron_group_entry(
+    client: *const zizq_client,
+    group: *const c_char,
+    entry: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        crons::update_cron_group_entry(
+            c,
+            str_arg(group, "group")?,
+            str_arg(entry, "entry")?,
+            bytes_arg(doc, doc_len, "doc")?,
+        )
+    })
+}
+
+/// Delete one entry.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_delete_cron_group_entry(
+    client: *const zizq_client,
+    group: *const c_char,
+    entry: *const c_char,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_unit(client, err, |c| {
+        crons::delete_cron_group_entry(c, str_arg(group, "group")?, str_arg(entry, "entry")?)
+    })
+}

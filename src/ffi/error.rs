@@ -1,0 +1,74 @@
+//! The error object handed to C callers through `zizq_error **err`.
+
+use super::infallible;
+use crate::error::{zizq_status, Error};
+use std::ffi::{c_char, CString};
+
+/// Details of a failed call. Created by libzizq, released with
+/// `zizq_error_free`. Immutable: it may be read from any thread.
+pub struct zizq_error {
+    error: Error,
+    message: CString,
+}
+
+impl zizq_error {
+    pub(crate) fn boxed(error: Error) -> *mut zizq_error {
+        let message = CString::new(error.to_string().replace('\0', " ")).unwrap_or_default();
+        Box::into_raw(Box::new(zizq_error { error, message }))
+    }
+}
+
+/// The status of the failed call.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_status(err: *const zizq_error) -> zizq_status {
+    infallible(zizq_status::ZIZQ_E_NULL_ARG, || {
+        err.as_ref()
+            .map_or(zizq_status::ZIZQ_E_NULL_ARG, |e| e.error.status)
+    })
+}
+
+/// HTTP status of the server's answer, or 0 when no answer was received.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_http_status(err: *const zizq_error) -> u16 {
+    infallible(0, || err.as_ref().map_or(0, |e| e.error.http_status))
+}
+
+/// Human-readable message (the server's `error` text for HTTP errors).
+/// NUL-terminated UTF-8, valid until `zizq_error_free`. Never NULL.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_message(err: *const zizq_error) -> *const c_char {
+    infallible(c"".as_ptr(), || {
+        err.as_ref().map_or(c"".as_ptr(), |e| e.message.as_ptr())
+    })
+}
+
+/// Raw body of the server's answer (JSON, MessagePack or text as sent), or
+/// NULL when there was none. `*len` receives its length (0 for NULL).
+/// Valid until `zizq_error_free`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_body(err: *const zizq_error, len: *mut usize) -> *const u8 {
+    infallible(std::ptr::null(), || {
+        let body = err.as_ref().and_then(|e| e.error.body.as_ref());
+        if let Some(len) = len.as_mut() {
+            *len = body.map_or(0, |b| b.len());
+        }
+        body.map_or(std::ptr::null(), |b| b.as_ptr())
+    })
+}
+
+/// Whether retrying the same call later could succeed: true for transport
+/// failures, timeouts and 5xx answers; false for 4xx and argument errors.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_retryable(err: *const zizq_error) -> bool {
+    infallible(false, || err.as_ref().is_some_and(|e| e.error.retryable()))
+}
+
+/// Release an error object. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_free(err: *mut zizq_error) {
+    infallible((), || {
+        if !err.is_null() {
+            drop(Box::from_raw(err));
+        }
+    })
+}

@@ -1,0 +1,220 @@
+//! Job operations. Documents (`doc`, `*out`) are in the client's format.
+//! Times are integer milliseconds since the Unix epoch, as on the wire.
+
+use super::client::{call_buf, call_count, call_unit, zizq_client};
+use super::error::zizq_error;
+use super::{bytes_arg, str_arg, zizq_buf};
+use crate::api::jobs;
+use crate::error::zizq_status;
+use std::ffi::c_char;
+
+/// Enqueue one job. `doc`: `{type, queue, payload, priority?, ready_at?,
+/// retry_limit?, backoff?, retention?, unique_key?, unique_while?, batch?}`.
+/// `*out`: the job as created (HTTP 201), or the existing job when it is a
+/// unique duplicate or was folded into a batch (HTTP 200; see its
+/// `duplicate`/`folded` fields).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_enqueue(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::enqueue(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Enqueue many jobs atomically. `doc`: `{"jobs": [<enqueue doc>, ...]}`.
+/// `*out`: `{"jobs": [...]}`, one result per input in the same order.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_enqueue_bulk(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::enqueue_bulk(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Fetch one job (with its payload). Unknown id: `ZIZQ_E_NOT_FOUND`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_get_job(
+    client: *const zizq_client,
+    id: *const c_char,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| jobs::get_job(c, str_arg(id, "id")?))
+}
+
+/// List jobs. `doc` (may be empty): `{id, status, queue, type}` (a string or
+/// an array of strings each), `{priority, ready_at, attempts}` (an integer,
+/// `"lo..hi"` or `[lo, hi]`), `filter` (jq expression on the payload),
+/// `from` (cursor), `order` (`"asc"`/`"desc"`), `limit` (1..2000).
+/// An empty array or string for id/status/queue/type matches nothing: the
+/// answer is an empty page and no request is made.
+/// `*out`: `{"jobs": [...], "pages": {"self", "next", "prev"}}`; follow page
+/// links with `zizq_get_path`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_list_jobs(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::list_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Count jobs matching the filters of `zizq_list_jobs` (without `from`,
+/// `order`, `limit`).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_count_jobs(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut i64,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_count(client, out, err, |c| {
+        jobs::count_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Update a job's mutable fields. `doc`: any of `queue`, `priority`,
+/// `ready_at`, `retry_limit`, `backoff`, `retention`. A key that is absent
+/// leaves the field unchanged; null resets it to the server default (not
+/// allowed for `queue` and `priority`). `*out`: the updated job.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_update_job(
+    client: *const zizq_client,
+    id: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::update_job(c, str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Update every job matching `where`. `doc`: `{"where": {filters},
+/// "apply": {fields as in zizq_update_job}}`. `*out`: number of jobs patched.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_update_all_jobs(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut i64,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_count(client, out, err, |c| {
+        jobs::update_all_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Delete one job, whatever its status.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_delete_job(
+    client: *const zizq_client,
+    id: *const c_char,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_unit(client, err, |c| jobs::delete_job(c, str_arg(id, "id")?))
+}
+
+/// Delete every job matching `doc`: `{"where": {filters}}` (an empty `where`
+/// deletes all jobs). `*out`: number deleted.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_delete_all_jobs(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut i64,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_count(client, out, err, |c| {
+        jobs::delete_all_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Acknowledge one in-flight job (mark it completed). A job that is not in
+/// flight: `ZIZQ_E_NOT_FOUND`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_report_success(
+    client: *const zizq_client,
+    id: *const c_char,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_unit(client, err, |c| jobs::report_success(c, str_arg(id, "id")?))
+}
+
+/// Acknowledge many jobs. `doc`: an array of ids, or `{"ids": [...]}`.
+/// Ids that are no longer in flight are ignored (the server's 422 counts as
+/// success).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_report_success_bulk(
+    client: *const zizq_client,
+    doc: *const u8,
+    doc_len: usize,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_unit(client, err, |c| {
+        jobs::report_success_bulk(c, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Report a failure (nack). `doc`: `{message, error_type?, backtrace?,
+/// retry_at?, kill?}`. `*out`: the updated job (scheduled for a retry, or
+/// dead).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_report_failure(
+    client: *const zizq_client,
+    id: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::report_failure(c, str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// List a job's error records. `doc` (may be empty): `{from, order, limit}`.
+/// `*out`: `{"errors": [...], "pages": {...}}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_list_errors(
+    client: *const zizq_client,
+    id: *const c_char,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::list_errors(c, str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+    })
+}
+
+/// Fetch the error record of one attempt (1-based).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_get_error(
+    client: *const zizq_client,
+    id: *const c_char,
+    attempt: u32,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        jobs::get_error(c, str_arg(id, "id")?, attempt)
+    })
+}

@@ -1,0 +1,148 @@
+//! The incremental stream parser, exported so shims can offer the seed's
+//! `parse_ndjson` / `parse_msgpack_stream` on the core's framing.
+
+use super::client::zizq_format;
+use super::error::zizq_error;
+use super::{boundary, bytes_arg, handle, infallible, out_arg};
+use crate::codec::{self, Format};
+use crate::error::{zizq_status, Error, Status};
+use crate::stream::{FrameParser, ZIZQ_DEFAULT_MAX_FRAME};
+use bytes::Bytes;
+use std::sync::Mutex;
+
+/// An incremental parser of NDJSON (`ZIZQ_FORMAT_JSON`) or length-prefixed
+/// MessagePack (`ZIZQ_FORMAT_MSGPACK`) streams. Heartbeats are skipped.
+pub struct zizq_parser {
+    parser: Mutex<FrameParser>,
+}
+
+/// Complete frames returned by one `zizq_parser_feed`.
+pub struct zizq_frames {
+    frames: Vec<Bytes>,
+}
+
+/// Create a parser. `format`: a `zizq_format` value. `max_frame`: largest
+/// accepted frame in bytes (0 = 64 MiB); a longer frame fails with
+/// `ZIZQ_E_FRAME_TOO_LARGE` instead of being buffered.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_parser_new(
+    format: i32,
+    max_frame: usize,
+    out: *mut *mut zizq_parser,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let format = match format {
+            f if f == zizq_format::ZIZQ_FORMAT_JSON as i32 => Format::Json,
+            f if f == zizq_format::ZIZQ_FORMAT_MSGPACK as i32 => Format::Msgpack,
+            other => return Err(Error::invalid(format!("unknown format {other}"))),
+        };
+        out_arg(out, "out")?;
+        let max = if max_frame == 0 {
+            ZIZQ_DEFAULT_MAX_FRAME
+        } else {
+            max_frame
+        };
+        *out = Box::into_raw(Box::new(zizq_parser {
+            parser: Mutex::new(FrameParser::new(format, max)),
+        }));
+        Ok(())
+    })
+}
+
+/// Feed bytes (any chunking). On `ZIZQ_OK`, `*out` receives the frames
+/// completed by these bytes, or NULL when none completed. Each frame is one
+/// whole document, checked to be well-formed (`ZIZQ_E_DECODE` otherwise).
+/// After an error the parser stays failed.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_parser_feed(
+    parser: *const zizq_parser,
+    data: *const u8,
+    len: usize,
+    out: *mut *mut zizq_frames,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let parser = handle(parser, "parser")?;
+        let data = bytes_arg(data, len, "data")?;
+        out_arg(out, "out")?;
+        let mut parser = parser.parser.lock().unwrap_or_else(|p| p.into_inner());
+        parser.feed(data);
+        let mut frames = Vec::new();
+        while let Some(frame) = parser.next_frame()? {
+            codec::validate(parser.format(), &frame)?;
+            frames.push(frame);
+        }
+        *out = if frames.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            Box::into_raw(Box::new(zizq_frames { frames }))
+        };
+        Ok(())
+    })
+}
+
+/// Signal the end of input: `ZIZQ_E_STREAM` if bytes of an unfinished frame
+/// remain (a truncated final frame).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_parser_finish(
+    parser: *const zizq_parser,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let parser = handle(parser, "parser")?;
+        let parser = parser.parser.lock().unwrap_or_else(|p| p.into_inner());
+        parser.finish()
+    })
+}
+
+/// Release a parser. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_parser_free(parser: *mut zizq_parser) {
+    infallible((), || {
+        if !parser.is_null() {
+            drop(Box::from_raw(parser));
+        }
+    })
+}
+
+/// Number of frames (0 for NULL).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_frames_len(frames: *const zizq_frames) -> usize {
+    infallible(0, || frames.as_ref().map_or(0, |f| f.frames.len()))
+}
+
+/// Frame `index`: `*data`/`*len` receive its bytes, valid until
+/// `zizq_frames_free`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_frames_get(
+    frames: *const zizq_frames,
+    index: usize,
+    data: *mut *const u8,
+    len: *mut usize,
+) -> zizq_status {
+    boundary(std::ptr::null_mut(), || {
+        let frames = handle(frames, "frames")?;
+        out_arg(data, "data")?;
+        out_arg(len, "len")?;
+        let frame = frames.frames.get(index).ok_or_else(|| {
+            Error::new(
+                Status::ZIZQ_E_INVALID_ARG,
+                format!("frame index {index} out of range"),
+            )
+        })?;
+        *data = frame.as_ptr();
+        *len = frame.len();
+        Ok(())
+    })
+}
+
+/// Release frames. NULL is ignored.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_frames_free(frames: *mut zizq_frames) {
+    infallible((), || {
+        if !frames.is_null() {
+            drop(Box::from_raw(frames));
+        }
+    })
+}

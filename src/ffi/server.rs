@@ -1,0 +1,98 @@
+//! Server-level operations, page links and the generic request.
+
+use super::client::{call_buf, call_unit, client_arg, zizq_client};
+use super::error::zizq_error;
+use super::{boundary, bytes_arg, out_arg, str_arg, write_buf, zizq_buf};
+use crate::api::server;
+use crate::error::zizq_status;
+use std::ffi::c_char;
+
+/// `*out`: `{"status": "ok"}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_health(
+    client: *const zizq_client,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, server::health)
+}
+
+/// `*out`: `{"version": "<semver>"}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_server_version(
+    client: *const zizq_client,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, server::server_version)
+}
+
+/// `*out`: `{"queues": [names]}`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_get_queues(
+    client: *const zizq_client,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, server::get_queues)
+}
+
+/// Delete every cron group and every job on the server (`POST /reset`).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_erase_all_data(
+    client: *const zizq_client,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_unit(client, err, server::erase_all_data)
+}
+
+/// GET a server path, typically a `pages.next`/`pages.prev` link, and
+/// return the document. A URL pointing at another server is refused
+/// (`ZIZQ_E_INVALID_ARG`).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_get_path(
+    client: *const zizq_client,
+    path: *const c_char,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    call_buf(client, out, err, |c| {
+        server::get_path(c, str_arg(path, "path")?)
+    })
+}
+
+/// Send any request. `method`: e.g. `"GET"`; `path`: starting with `/`,
+/// query included; `body` may be NULL (no body; otherwise it is sent with the
+/// client's content type). On success (any HTTP answer) `*http_status`
+/// receives the status and `*out` the raw body; only transport failures are
+/// errors.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_request(
+    client: *const zizq_client,
+    method: *const c_char,
+    path: *const c_char,
+    body: *const u8,
+    body_len: usize,
+    http_status: *mut u16,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let client = client_arg(client)?;
+        let method = str_arg(method, "method")?;
+        let path = str_arg(path, "path")?;
+        let body = if body.is_null() {
+            None
+        } else {
+            Some(bytes::Bytes::copy_from_slice(bytes_arg(
+                body, body_len, "body",
+            )?))
+        };
+        out_arg(http_status, "http_status")?;
+        out_arg(out, "out")?;
+        let (status, reply) = server::request(client, method, path, body)?;
+        *http_status = status;
+        write_buf(out, reply);
+        Ok(())
+    })
+}

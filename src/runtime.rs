@@ -1,0 +1,123 @@
+//! The process-wide tokio runtime and fork detection.
+//!
+//! One multi-threaded runtime per process, created on first use and never
+//! dropped (dropping a runtime joins its threads, which would hang in a fork
+//! child where those threads do not exist). A `pthread_atfork` child handler
+//! bumps a generation counter; handles remember the generation they were
+//! created in and refuse to work in another one. A fork child that creates a
+//! new client gets a fresh runtime for its own generation.
+
+use crate::error::{Error, Result, Status};
+use std::future::Future;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+use tokio::runtime::Runtime;
+
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+static ATFORK: Once = Once::new();
+
+/// Runtime of the current generation, tagged with that generation.
+struct Tagged {
+    generation: u64,
+    runtime: Runtime,
+}
+
+static RUNTIME: AtomicPtr<Tagged> = AtomicPtr::new(std::ptr::null_mut());
+
+extern "C" fn on_fork_child() {
+    // Only an atomic increment: nothing else is safe in an atfork handler.
+    FORK_GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Generation of the current process: changes in every fork child.
+pub fn generation() -> u64 {
+    ATFORK.call_once(|| unsafe {
+        libc::pthread_atfork(None, None, Some(on_fork_child));
+    });
+    FORK_GENERATION.load(Ordering::SeqCst)
+}
+
+/// Fail with `ZIZQ_E_FORKED` when a handle from generation `created` is used
+/// in a different process.
+pub fn check_fork(created: u64) -> Result<()> {
+    if generation() == created {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Status::ZIZQ_E_FORKED,
+            "this handle was created in the parent process; create a new one after fork",
+        ))
+    }
+}
+
+fn worker_threads() -> usize {
+    std::env::var("ZIZQ_RUNTIME_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| (1..=64).contains(n))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get().clamp(1, 4))
+                .unwrap_or(2)
+        })
+}
+
+/// The runtime for this process, created on first use.
+pub fn runtime() -> Result<&'static Runtime> {
+    let generation = generation();
+    loop {
+        let current = RUNTIME.load(Ordering::Acquire);
+        // SAFETY: pointers stored in RUNTIME come from Box::into_raw and are
+        // never freed.
+        if let Some(tagged) = unsafe { current.as_ref() } {
+            if tagged.generation == generation {
+                return Ok(&tagged.runtime);
+            }
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(worker_threads())
+            .thread_name("zizq-rt")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::invalid(format!("cannot start the runtime: {e}")))?;
+        let fresh = Box::into_raw(Box::new(Tagged {
+            generation,
+            runtime,
+        }));
+        // On success the previous runtime (if any) belongs to a parent
+        // process and is leaked on purpose.
+        if RUNTIME
+            .compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            // SAFETY: just installed; never freed.
+            return Ok(unsafe { &(*fresh).runtime });
+        }
+        // Another thread installed one first; ours has never run anything.
+        // SAFETY: `fresh` was never shared.
+        let ours = unsafe { Box::from_raw(fresh) };
+        ours.runtime.shutdown_background();
+    }
+}
+
+/// Run `fut` on the runtime and block the calling (host) thread until it
+/// finishes. A panic inside the task becomes `ZIZQ_E_PANIC`.
+pub fn block_on<F, T>(fut: F) -> Result<T>
+where
+    F: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let rt = runtime()?;
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    rt.spawn(async move {
+        let _ = tx.send(fut.await);
+    });
+    rx.recv()
+        .unwrap_or_else(|_| Err(Error::new(Status::ZIZQ_E_PANIC, "internal task panicked")))
+}
+
+/// Convert a C timeout in milliseconds; negative means "wait forever".
+pub fn timeout_from_ms(ms: i64) -> Option<Duration> {
+    u64::try_from(ms).ok().map(Duration::from_millis)
+}

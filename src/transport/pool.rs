@@ -1,0 +1,263 @@
+//! The request pool: a few HTTP/2 connections (prior knowledge on http://,
+//! ALPN on https://) shared by every ordinary request, so calls from many host
+//! threads are multiplexed as streams instead of queueing behind a lock.
+//! Falls back to pooled HTTP/1.1 connections when HTTP/2 is disabled or the
+//! TLS server does not offer it.
+
+use super::endpoint::Alpn;
+use super::{hyper_error, Body, Endpoint};
+use crate::codec::Format;
+use crate::error::{Error, Result};
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::client::conn::{http1, http2};
+use hyper::{Method, Request, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::task::AbortHandle;
+
+/// Most idle HTTP/1.1 connections kept for reuse.
+const MAX_IDLE_HTTP1: usize = 32;
+
+/// A complete response.
+pub struct Reply {
+    pub status: u16,
+    /// Format named by the response `Content-Type`, if any.
+    pub format: Option<Format>,
+    pub body: Bytes,
+}
+
+pub struct Pool {
+    endpoint: Arc<Endpoint>,
+    slots: Vec<tokio::sync::Mutex<Option<http2::SendRequest<Body>>>>,
+    next: AtomicUsize,
+    /// Use HTTP/1.1 for requests (configured, or the TLS server chose it).
+    http1: AtomicBool,
+    idle_http1: Mutex<Vec<http1::SendRequest<Body>>>,
+    /// Connection driver tasks, aborted when the client closes.
+    tasks: Mutex<Vec<AbortHandle>>,
+    closed: AtomicBool,
+}
+
+impl Pool {
+    pub fn new(endpoint: Arc<Endpoint>, connections: usize, http2: bool) -> Pool {
+        Pool {
+            endpoint,
+            slots: (0..connections.max(1))
+                .map(|_| tokio::sync::Mutex::new(None))
+                .collect(),
+            next: AtomicUsize::new(0),
+            http1: AtomicBool::new(!http2),
+            idle_http1: Mutex::new(Vec::new()),
+            tasks: Mutex::new(Vec::new()),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub fn endpoint(&self) -> &Arc<Endpoint> {
+        &self.endpoint
+    }
+
+    /// Drop every connection; later requests fail with `ZIZQ_E_CLOSED`.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+        lock(&self.idle_http1).clear();
+    }
+
+    /// Send one request and read the whole response.
+    pub async fn request(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&'static str, &str)],
+        body: Bytes,
+    ) -> Result<Reply> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::closed());
+        }
+        if !self.http1.load(Ordering::Relaxed) {
+            if let Some(mut sender) = self.http2_sender().await? {
+                let uri = format!(
+                    "{}://{}{}",
+                    self.endpoint.scheme, self.endpoint.authority, path_and_query
+                );
+                let request = build(method, &uri, headers, None, body)?;
+                let response = sender
+                    .send_request(request)
+                    .await
+                    .map_err(|e| hyper_error("request failed", e))?;
+                return collect(response).await;
+            }
+        }
+        self.http1_request(method, path_and_query, headers, body)
+            .await
+    }
+
+    /// A ready HTTP/2 sender, or `None` when HTTP/1.1 must be used.
+    async fn http2_sender(&self) -> Result<Option<http2::SendRequest<Body>>> {
+        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        for _ in 0..2 {
+            let mut slot = self.slots[index].lock().await;
+            let mut sender = match slot.as_ref() {
+                Some(sender) if !sender.is_closed() => sender.clone(),
+                _ => {
+                    *slot = None;
+                    let Some(sender) = self.connect_http2().await? else {
+                        return Ok(None);
+                    };
+                    *slot = Some(sender.clone());
+                    sender
+                }
+            };
+            drop(slot);
+            // A connection that died since its last use fails here, before the
+            // request is sent, so connecting again is safe.
+            if sender.ready().await.is_ok() {
+                return Ok(Some(sender));
+            }
+        }
+        Err(Error::new(
+            crate::error::Status::ZIZQ_E_CONNECTION,
+            "the HTTP/2 connection closed",
+        ))
+    }
+
+    /// Open a request connection; `None` when TLS negotiated HTTP/1.1 instead.
+    async fn connect_http2(&self) -> Result<Option<http2::SendRequest<Body>>> {
+        let (io, negotiated_h2) = self.endpoint.connect(Alpn::Requests).await?;
+        if self.endpoint.is_tls() && !negotiated_h2 {
+            // The server chose HTTP/1.1: keep this connection for that path.
+            self.http1.store(true, Ordering::Relaxed);
+            let sender = self.http1_handshake(io).await?;
+            lock(&self.idle_http1).push(sender);
+            return Ok(None);
+        }
+        let mut builder = http2::Builder::new(TokioExecutor::new());
+        builder
+            .timer(TokioTimer::new())
+            .initial_stream_window_size(4 << 20)
+            .initial_connection_window_size(16 << 20)
+            .keep_alive_interval(Duration::from_secs(30))
+            .keep_alive_timeout(Duration::from_secs(20));
+        let (sender, connection) = builder
+            .handshake(TokioIo::new(io))
+            .await
+            .map_err(|e| hyper_error("HTTP/2 handshake failed", e))?;
+        self.track(tokio::spawn(async move {
+            let _ = connection.await;
+        }));
+        Ok(Some(sender))
+    }
+
+    async fn http1_handshake(&self, io: Box<dyn super::Io>) -> Result<http1::SendRequest<Body>> {
+        let (sender, connection) = http1::handshake(TokioIo::new(io))
+            .await
+            .map_err(|e| hyper_error("HTTP/1.1 handshake failed", e))?;
+        self.track(tokio::spawn(async move {
+            let _ = connection.await;
+        }));
+        Ok(sender)
+    }
+
+    async fn http1_request(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&'static str, &str)],
+        body: Bytes,
+    ) -> Result<Reply> {
+        let mut sender = loop {
+            let idle = lock(&self.idle_http1).pop();
+            match idle {
+                Some(mut sender) => {
+                    if sender.ready().await.is_ok() {
+                        break sender;
+                    }
+                }
+                None => {
+                    // Offer only http/1.1 here: this path exists for servers
+                    // that do not speak HTTP/2.
+                    let (io, _) = self.endpoint.connect(Alpn::Stream).await?;
+                    break self.http1_handshake(io).await?;
+                }
+            }
+        };
+        let request = build(
+            method,
+            path_and_query,
+            headers,
+            Some(&self.endpoint.authority),
+            body,
+        )?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|e| hyper_error("request failed", e))?;
+        let reply = collect(response).await?;
+        if !sender.is_closed() && !self.closed.load(Ordering::SeqCst) {
+            let mut idle = lock(&self.idle_http1);
+            if idle.len() < MAX_IDLE_HTTP1 {
+                idle.push(sender);
+            }
+        }
+        Ok(reply)
+    }
+
+    fn track(&self, task: tokio::task::JoinHandle<()>) {
+        let mut tasks = lock(&self.tasks);
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task.abort_handle());
+        if self.closed.load(Ordering::SeqCst) {
+            task.abort();
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn build(
+    method: Method,
+    uri: &str,
+    headers: &[(&'static str, &str)],
+    host: Option<&str>,
+    body: Bytes,
+) -> Result<Request<Body>> {
+    let mut builder = Request::builder().method(method).uri(uri);
+    if let Some(host) = host {
+        builder = builder.header("host", host);
+    }
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder
+        .body(Body::new(body))
+        .map_err(|e| Error::invalid(format!("cannot build request for {uri:?}: {e}")))
+}
+
+/// Read a whole response.
+pub(super) async fn collect(response: Response<hyper::body::Incoming>) -> Result<Reply> {
+    let status = response.status().as_u16();
+    let format = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Format::from_content_type);
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| hyper_error("reading the response failed", e))?
+        .to_bytes();
+    Ok(Reply {
+        status,
+        format,
+        body,
+    })
+}
