@@ -147,6 +147,11 @@ typedef struct zizq_parser zizq_parser;
 // thread.
 typedef struct zizq_take_stream zizq_take_stream;
 
+// A running worker. `zizq_worker_next`, `zizq_worker_ack`,
+// `zizq_worker_nack`, `zizq_worker_wakeup` and `zizq_worker_stats` may be
+// called from any number of threads at once.
+typedef struct zizq_worker zizq_worker;
+
 // A byte buffer allocated by libzizq. Read `data[0..len]`; release it with
 // `zizq_buf_free`. Never pass it to `free()`.
 typedef struct zizq_buf {
@@ -607,6 +612,76 @@ enum zizq_status zizq_take_jobs(const struct zizq_client *client,
                                 zizq_on_job on_job,
                                 void *userdata,
                                 struct zizq_error **err);
+
+// Start a worker. `doc` (client's format, may be empty): `queues` (array,
+// default all), `prefetch` (default 10; 0 = unlimited), `worker_id`,
+// `max_ack_batch` (ids per bulk ack, default and maximum 1000),
+// `ack_concurrency` (ack requests in flight, default 4), `backoff_min_ms` /
+// `backoff_max_ms` (reconnect and retry backoff, default 500 / 30000),
+// `shutdown_timeout_ms` (default 30000). The take stream opens in the
+// background; connection problems are retried, and a 4xx answer to the take
+// request stops the worker (reported by `zizq_worker_next`).
+enum zizq_status zizq_worker_new(const struct zizq_client *client,
+                                 const uint8_t *doc,
+                                 size_t doc_len,
+                                 struct zizq_worker **out,
+                                 struct zizq_error **err);
+
+// Wait up to `timeout_ms` (negative = forever) for jobs and hand over up to
+// `max_jobs` (0 = all buffered). On `ZIZQ_OK`, `*out` is a batch, or NULL
+// after a timeout or `zizq_worker_wakeup`. Every job handed over must be
+// resolved with `zizq_worker_ack` or `zizq_worker_nack`. Returns
+// `ZIZQ_E_CLOSED` once shutdown has begun, or the error that stopped the
+// worker.
+enum zizq_status zizq_worker_next(const struct zizq_worker *worker,
+                                  size_t max_jobs,
+                                  int64_t timeout_ms,
+                                  struct zizq_batch **out,
+                                  struct zizq_error **err);
+
+// Queue an acknowledgement of job `id`; returns at once. The worker sends
+// it (batched with others) and retries until the server has it.
+// `ZIZQ_E_CLOSED` after shutdown completed (the ack was not accepted).
+enum zizq_status zizq_worker_ack(const struct zizq_worker *worker,
+                                 const char *id,
+                                 struct zizq_error **err);
+
+// Queue a failure report for job `id`; returns at once. `doc` (client's
+// format): `{message, error_type?, backtrace?, retry_at?, kill?}`;
+// `retry_at` asks for a retry at that time, `kill: true` gives up on the job.
+enum zizq_status zizq_worker_nack(const struct zizq_worker *worker,
+                                  const char *id,
+                                  const uint8_t *doc,
+                                  size_t doc_len,
+                                  struct zizq_error **err);
+
+// Make every thread waiting in `zizq_worker_next` return at once.
+enum zizq_status zizq_worker_wakeup(const struct zizq_worker *worker);
+
+// Shut down in the safe order: stop taking (waiting `zizq_worker_next`
+// calls return `ZIZQ_E_CLOSED`), wait for handed-out jobs to be resolved,
+// deliver every queued ack and nack, then close the stream (the server
+// requeues jobs that were taken but never handed out). Bounded by
+// `timeout_ms` (negative = the worker's `shutdown_timeout_ms`);
+// `ZIZQ_E_TIMEOUT` if something was left undone (see stats). Idempotent.
+enum zizq_status zizq_worker_shutdown(const struct zizq_worker *worker,
+                                      int64_t timeout_ms,
+                                      struct zizq_error **err);
+
+// Counters as a map in the client's format: `state` (`running`,
+// `stopping`, `stopped`, `failed`), `taken`, `handed_out`, `acked`, `nacked`,
+// `in_flight` (`buffered` + `outstanding`), `pending_acks`, `stale` (acks or
+// nacks for jobs the server had already requeued), `dropped` (outcomes
+// given up), `discarded`, `connects`, `reconnects`, `ack_requests`,
+// `nack_requests`, `last_error`.
+enum zizq_status zizq_worker_stats(const struct zizq_worker *worker,
+                                   struct zizq_buf *out,
+                                   struct zizq_error **err);
+
+// Release the worker. Without a prior `zizq_worker_shutdown` everything
+// stops at once: queued acks are lost and the server requeues unacknowledged
+// jobs. Call once, after every other call on it returned. NULL is ignored.
+void zizq_worker_free(struct zizq_worker *worker);
 
 #ifdef __cplusplus
 }  // extern "C"

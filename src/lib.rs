@@ -13,3 +13,4 @@ pub mod runtime;
 pub mod stream;
 pub mod take;
 pub mod transport;
+pub mod worker;

@@ -337,7 +337,7 @@ impl Drop for TakeStream {
     }
 }
 
-async fn open(
+pub(crate) async fn open(
     client: &Client,
     path: &str,
     worker_id: Option<&str>,
@@ -358,38 +358,56 @@ async fn open(
 
 async fn read_loop(
     shared: Arc<Shared>,
-    connection: TakeConnection,
-    parser: FrameParser,
+    mut connection: TakeConnection,
+    mut parser: FrameParser,
     idle: Duration,
     cancel: CancellationToken,
 ) {
     let outcome = tokio::select! {
         _ = cancel.cancelled() => Err(Error::closed()),
-        outcome = pump(&shared, connection, parser, idle) => outcome,
+        outcome = pump(&*shared, &mut connection, &mut parser, idle) => outcome,
     };
+    // Dropping the connection closes it: the server requeues what was not acked.
+    drop(connection);
     if let Err(err) = outcome {
         shared.finish(err);
     }
 }
 
-/// Read frames until the stream fails or ends. The connection is dropped
-/// (closed) on return.
-async fn pump(
-    shared: &Shared,
-    mut connection: TakeConnection,
-    mut parser: FrameParser,
+/// Where a stream reader delivers jobs.
+pub(crate) trait JobSink: Sync {
+    /// Resolves when the sink accepts more jobs (backpressure).
+    fn wait_for_space(&self) -> impl std::future::Future<Output = ()> + Send;
+    fn deliver(&self, jobs: Vec<Job>);
+}
+
+impl JobSink for Shared {
+    async fn wait_for_space(&self) {
+        loop {
+            let notified = self.space.notified();
+            if self.buffered() < self.max_buffered {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    fn deliver(&self, jobs: Vec<Job>) {
+        self.push(jobs);
+    }
+}
+
+/// Read frames into `sink` until the stream fails, ends or goes silent for
+/// longer than `idle`. Always returns an error saying why it stopped.
+pub(crate) async fn pump<S: JobSink>(
+    sink: &S,
+    connection: &mut TakeConnection,
+    parser: &mut FrameParser,
     idle: Duration,
 ) -> Result<()> {
     let format = parser.format();
     loop {
-        // Backpressure: stop reading while the host has not collected jobs.
-        loop {
-            let notified = shared.space.notified();
-            if shared.buffered() < shared.max_buffered {
-                break;
-            }
-            notified.await;
-        }
+        sink.wait_for_space().await;
         let frame = match tokio::time::timeout(idle, connection.body.frame()).await {
             Err(_) => {
                 return Err(Error::new(
@@ -433,7 +451,7 @@ async fn pump(
             }
         }
         if !jobs.is_empty() {
-            shared.push(jobs);
+            sink.deliver(jobs);
         }
         if let Some(err) = failure {
             return Err(err);

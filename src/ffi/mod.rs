@@ -3,6 +3,9 @@
 //! panic boundary: each export calls one function of the core.
 
 #![allow(non_camel_case_types)]
+// The safety contract of every export is the C API convention set out in
+// include/preamble.h (valid or NULL pointers, borrowed inputs, one free).
+#![allow(clippy::missing_safety_doc)]
 
 pub mod client;
 pub mod crons;
@@ -11,6 +14,7 @@ pub mod jobs;
 pub mod parser;
 pub mod server;
 pub mod take;
+pub mod worker;
 
 use crate::error::{zizq_status, Error, Result, Status};
 use error::zizq_error;
