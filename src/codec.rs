@@ -68,10 +68,11 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Value> {
             serde_json::from_slice(bytes).map_err(|e| Error::decode(format!("invalid JSON: {e}")))
         }
         Format::Msgpack => {
-            let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
-            let value: Value = serde::Deserialize::deserialize(&mut de)
-                .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?;
-            if de.get_ref().is_empty() {
+            let mut rest: &[u8] = bytes;
+            let value: Value =
+                serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut rest))
+                    .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?;
+            if rest.is_empty() {
                 Ok(value)
             } else {
                 Err(Error::decode("invalid MessagePack: trailing bytes"))

@@ -13,7 +13,7 @@ pub struct zizq_error {
 
 impl zizq_error {
     pub(crate) fn boxed(error: Error) -> *mut zizq_error {
-        let message = CString::new(error.to_string().replace('\0', " ")).unwrap_or_default();
+        let message = CString::new(error.message.replace('\0', " ")).unwrap_or_default();
         Box::into_raw(Box::new(zizq_error { error, message }))
     }
 }
