@@ -13,13 +13,26 @@ use http_body_util::BodyExt;
 use hyper::client::conn::{http1, http2};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::AbortHandle;
 
 /// Most idle HTTP/1.1 connections kept for reuse.
 const MAX_IDLE_HTTP1: usize = 32;
+
+/// An HTTP/2 connection in the pool.
+struct Slot {
+    id: u64,
+    sender: http2::SendRequest<Body>,
+}
+
+/// A sender taken from the pool, with where it came from.
+struct Lease {
+    index: usize,
+    id: u64,
+    sender: http2::SendRequest<Body>,
+}
 
 /// A complete response.
 pub struct Reply {
@@ -31,7 +44,10 @@ pub struct Reply {
 
 pub struct Pool {
     endpoint: Arc<Endpoint>,
-    slots: Vec<tokio::sync::Mutex<Option<http2::SendRequest<Body>>>>,
+    slots: Vec<tokio::sync::Mutex<Option<Slot>>>,
+    /// Source of connection ids, so a failed request retires only the
+    /// connection it used.
+    connection_ids: AtomicU64,
     next: AtomicUsize,
     /// Use HTTP/1.1 for requests (configured, or the TLS server chose it).
     http1: AtomicBool,
@@ -49,6 +65,7 @@ impl Pool {
                 .map(|_| tokio::sync::Mutex::new(None))
                 .collect(),
             next: AtomicUsize::new(0),
+            connection_ids: AtomicU64::new(0),
             http1: AtomicBool::new(!http2),
             idle_http1: Mutex::new(Vec::new()),
             tasks: Mutex::new(Vec::new()),
@@ -69,7 +86,10 @@ impl Pool {
         lock(&self.idle_http1).clear();
     }
 
-    /// Send one request and read the whole response.
+    /// Send one request and read the whole response. GET and HEAD requests
+    /// that fail on a broken connection are retried once on a new one
+    /// (repeating them is harmless); others are not, since the server may
+    /// have acted on them.
     pub async fn request(
         &self,
         method: Method,
@@ -77,48 +97,97 @@ impl Pool {
         headers: &[(&'static str, &str)],
         body: Bytes,
     ) -> Result<Reply> {
-        if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::closed());
-        }
-        if !self.http1.load(Ordering::Relaxed) {
-            if let Some(mut sender) = self.http2_sender().await? {
-                let uri = format!(
-                    "{}://{}{}",
-                    self.endpoint.scheme, self.endpoint.authority, path_and_query
-                );
-                let request = build(method, &uri, headers, None, body)?;
-                let response = sender
-                    .send_request(request)
+        let idempotent = method == Method::GET || method == Method::HEAD;
+        let attempts = if idempotent { 2 } else { 1 };
+        let mut last = None;
+        for _ in 0..attempts {
+            if self.closed.load(Ordering::SeqCst) {
+                return Err(Error::closed());
+            }
+            let result = if self.http1.load(Ordering::Relaxed) {
+                self.http1_request(method.clone(), path_and_query, headers, body.clone())
                     .await
-                    .map_err(|e| hyper_error("request failed", e))?;
-                return collect(response).await;
+            } else {
+                match self.http2_sender().await? {
+                    Some(lease) => {
+                        self.http2_request(
+                            lease,
+                            method.clone(),
+                            path_and_query,
+                            headers,
+                            body.clone(),
+                        )
+                        .await
+                    }
+                    None => {
+                        self.http1_request(method.clone(), path_and_query, headers, body.clone())
+                            .await
+                    }
+                }
+            };
+            match result {
+                Err(err) if err.status == crate::error::Status::ZIZQ_E_CONNECTION => {
+                    last = Some(err)
+                }
+                other => return other,
             }
         }
-        self.http1_request(method, path_and_query, headers, body)
-            .await
+        Err(last.unwrap_or_else(Error::closed))
+    }
+
+    async fn http2_request(
+        &self,
+        mut lease: Lease,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&'static str, &str)],
+        body: Bytes,
+    ) -> Result<Reply> {
+        let uri = format!(
+            "{}://{}{}",
+            self.endpoint.scheme, self.endpoint.authority, path_and_query
+        );
+        let request = build(method, &uri, headers, None, body)?;
+        let outcome = match lease.sender.send_request(request).await {
+            Ok(response) => collect(response).await,
+            Err(e) => Err(hyper_error("request failed", e)),
+        };
+        if outcome.is_err() {
+            // Retire the connection so the next request opens a fresh one
+            // instead of finding this one half-dead.
+            let mut slot = self.slots[lease.index].lock().await;
+            if slot.as_ref().is_some_and(|s| s.id == lease.id) {
+                *slot = None;
+            }
+        }
+        outcome
     }
 
     /// A ready HTTP/2 sender, or `None` when HTTP/1.1 must be used.
-    async fn http2_sender(&self) -> Result<Option<http2::SendRequest<Body>>> {
+    async fn http2_sender(&self) -> Result<Option<Lease>> {
         let index = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
         for _ in 0..2 {
             let mut slot = self.slots[index].lock().await;
-            let mut sender = match slot.as_ref() {
-                Some(sender) if !sender.is_closed() => sender.clone(),
+            let (id, mut sender) = match slot.as_ref() {
+                Some(s) if !s.sender.is_closed() => (s.id, s.sender.clone()),
                 _ => {
                     *slot = None;
                     let Some(sender) = self.connect_http2().await? else {
                         return Ok(None);
                     };
-                    *slot = Some(sender.clone());
-                    sender
+                    let id = self.connection_ids.fetch_add(1, Ordering::Relaxed);
+                    *slot = Some(Slot {
+                        id,
+                        sender: sender.clone(),
+                    });
+                    (id, sender)
                 }
             };
             drop(slot);
             // A connection that died since its last use fails here, before the
             // request is sent, so connecting again is safe.
             if sender.ready().await.is_ok() {
-                return Ok(Some(sender));
+                return Ok(Some(Lease { index, id, sender }));
             }
         }
         Err(Error::new(

@@ -151,6 +151,7 @@ pub fn cstr(s: &str) -> CString {
 }
 
 /// A client handle, used only through the C ABI.
+#[derive(Debug)]
 pub struct Client {
     pub ptr: *mut zizq_client,
     pub format: Format,
