@@ -1,0 +1,354 @@
+//! The core's worker through the C ABI: throughput path, nacks, faults
+//! (stream cuts, silent streams, failing and slow acks), shutdown order.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::ptr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use zizq::ffi::take::*;
+use zizq::ffi::worker::*;
+
+struct Worker {
+    ptr: *mut zizq_worker,
+    client: Arc<Client>,
+}
+unsafe impl Send for Worker {}
+unsafe impl Sync for Worker {}
+impl Drop for Worker {
+    fn drop(&mut self) {
+        unsafe { zizq_worker_free(self.ptr) }
+    }
+}
+
+/// A job handed to a handler.
+#[derive(Debug)]
+struct Taken {
+    id: String,
+    doc: Value,
+}
+
+impl Worker {
+    fn new(client: Arc<Client>, options: Value) -> R<Worker> {
+        let d = client.enc(&options);
+        let mut ptr = ptr::null_mut();
+        check(|e| unsafe { zizq_worker_new(client.ptr, d.as_ptr(), d.len(), &mut ptr, e) })?;
+        Ok(Worker { ptr, client })
+    }
+
+    fn next(&self, max: usize, timeout_ms: i64) -> R<Vec<Taken>> {
+        let mut batch = ptr::null_mut();
+        check(|e| unsafe { zizq_worker_next(self.ptr, max, timeout_ms, &mut batch, e) })?;
+        let mut out = vec![];
+        unsafe {
+            for i in 0..zizq_batch_len(batch) {
+                let j = &*zizq_batch_get(batch, i);
+                out.push(Taken {
+                    id: name(j.id),
+                    doc: self
+                        .client
+                        .dec(std::slice::from_raw_parts(j.doc, j.doc_len)),
+                });
+            }
+            zizq_batch_free(batch);
+        }
+        Ok(out)
+    }
+
+    fn ack(&self, id: &str) -> R<()> {
+        let id = cstr(id);
+        check(|e| unsafe { zizq_worker_ack(self.ptr, id.as_ptr(), e) })
+    }
+
+    fn nack(&self, id: &str, failure: Value) -> R<()> {
+        let id = cstr(id);
+        let d = self.client.enc(&failure);
+        check(|e| unsafe { zizq_worker_nack(self.ptr, id.as_ptr(), d.as_ptr(), d.len(), e) })
+    }
+
+    fn shutdown(&self, timeout_ms: i64) -> R<()> {
+        check(|e| unsafe { zizq_worker_shutdown(self.ptr, timeout_ms, e) })
+    }
+
+    fn stats(&self) -> Value {
+        let b = buf(|o, e| unsafe { zizq_worker_stats(self.ptr, o, e) }).unwrap();
+        self.client.dec(&b)
+    }
+}
+
+/// Run `threads` handler threads that ack every job until `total` distinct
+/// jobs were seen; returns how many times each id was seen.
+fn process_all(w: &Arc<Worker>, threads: usize, total: usize) -> HashMap<String, usize> {
+    let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (w, seen) = (w.clone(), seen.clone());
+            std::thread::spawn(move || loop {
+                if seen.lock().unwrap().len() >= total {
+                    return;
+                }
+                for job in w.next(1, 100).expect("next") {
+                    *seen.lock().unwrap().entry(job.id.clone()).or_default() += 1;
+                    w.ack(&job.id).expect("ack accepted");
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    Arc::try_unwrap(seen).unwrap().into_inner().unwrap()
+}
+
+fn fast_options() -> Value {
+    json!({"prefetch": 20, "backoff_min_ms": 20, "backoff_max_ms": 200})
+}
+
+#[test]
+fn processes_every_job_in_both_formats() {
+    let env = Env::new();
+    for format in FORMATS {
+        let c = Arc::new(env.client(format));
+        let ids = seed_jobs(&c, "work", 300);
+        let w =
+            Arc::new(Worker::new(c.clone(), json!({"queues": ["work"], "prefetch": 50})).unwrap());
+        let seen = process_all(&w, 4, ids.len());
+        assert_eq!(seen.len(), 300);
+        w.shutdown(5000).unwrap();
+        assert_eq!(
+            c.count_jobs(json!({"queue": "work"})).unwrap(),
+            0,
+            "all acked (and purged)"
+        );
+        let s = w.stats();
+        assert_eq!(s["state"], "stopped");
+        assert_eq!(s["acked"], 300);
+        assert_eq!(s["in_flight"], 0);
+        assert_eq!(s["pending_acks"], 0);
+        assert!(s["ack_requests"].as_u64().unwrap() <= 300);
+        assert_eq!(s["dropped"], 0);
+        // After shutdown: next and ack report the closed worker.
+        assert_eq!(w.next(1, 0).unwrap_err().status, S::ZIZQ_E_CLOSED);
+        assert_eq!(w.ack(&ids[0]).unwrap_err().status, S::ZIZQ_E_CLOSED);
+        w.shutdown(0).unwrap(); // idempotent
+    }
+}
+
+#[test]
+fn nacks_retry_later_or_kill() {
+    let env = Env::new();
+    for format in FORMATS {
+        let c = Arc::new(env.client(format));
+        c.erase_all_data().unwrap();
+        let ids = seed_jobs(&c, "n", 2);
+        let w = Worker::new(c.clone(), json!({"queues": ["n"]})).unwrap();
+        let mut got = vec![];
+        while got.len() < 2 {
+            got.extend(w.next(0, 2000).unwrap());
+        }
+        assert_eq!(got[0].doc["queue"], "n");
+        let later = 4_102_444_800_000u64;
+        w.nack(&ids[0], json!({"message": "RuntimeError: boom", "error_type": "RuntimeError", "backtrace": "x.rb:1\ny.rb:2", "retry_at": later}))
+            .unwrap();
+        w.nack(&ids[1], json!({"message": "gave up", "kill": true}))
+            .unwrap();
+        assert_eq!(
+            w.nack(&ids[1], json!({"no": "message"}))
+                .unwrap_err()
+                .status,
+            S::ZIZQ_E_INVALID_ARG
+        );
+        w.shutdown(5000).unwrap();
+        let job = c.get_job(&ids[0]).unwrap();
+        assert_eq!(
+            (job["status"].as_str(), job["ready_at"].as_u64()),
+            (Some("scheduled"), Some(later))
+        );
+        assert_eq!(c.get_job(&ids[1]).unwrap()["status"], "dead");
+        let id = cstr(&ids[0]);
+        let rec = c.dec(
+            &buf(|o, e| unsafe { zizq::ffi::jobs::zizq_get_error(c.ptr, id.as_ptr(), 1, o, e) })
+                .unwrap(),
+        );
+        assert_eq!(rec["backtrace"], "x.rb:1\ny.rb:2");
+        assert_eq!(w.stats()["nacked"], 2);
+    }
+}
+
+#[test]
+fn survives_stream_cuts() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("msgpack"));
+    let ids = seed_jobs(&c, "cut", 200);
+    control.close_streams_after_jobs(15);
+    let w = Arc::new(Worker::new(c.clone(), fast_options()).unwrap());
+    let seen = process_all(&w, 3, ids.len());
+    control.clear_faults();
+    w.shutdown(5000).unwrap();
+    let s = w.stats();
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    assert_eq!(seen.len(), 200);
+    assert!(s["reconnects"].as_u64().unwrap() >= 5, "{s}");
+    assert_eq!(c.count_jobs(json!({})).unwrap(), 0, "{s}");
+    assert_eq!(s["in_flight"], 0);
+    // Acks for jobs of a cut stream may find them requeued: counted as stale.
+    assert_eq!(
+        s["acked"].as_u64().unwrap() + s["stale"].as_u64().unwrap(),
+        (200 + duplicates) as u64,
+        "{s}"
+    );
+    eprintln!("stream cuts: {s} duplicates={duplicates}");
+}
+
+#[test]
+fn reconnects_when_heartbeats_stop() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client_with(json!({"format": "json", "stream_idle_timeout_ms": 400})));
+    let w = Arc::new(Worker::new(c.clone(), fast_options()).unwrap());
+    wait_until(5, "connected", || w.stats()["connects"] == 1);
+    control.set_heartbeats(false);
+    wait_until(10, "idle stream detected", || {
+        w.stats()["reconnects"].as_u64().unwrap() >= 1
+    });
+    control.set_heartbeats(true);
+    let ids = seed_jobs(&c, "hb", 50);
+    let seen = process_all(&w, 2, ids.len());
+    assert_eq!(seen.len(), 50);
+    w.shutdown(5000).unwrap();
+    let s = w.stats();
+    assert!(
+        s["last_error"].as_str().unwrap_or("").contains("silent")
+            || s["reconnects"].as_u64().unwrap() >= 1
+    );
+    assert_eq!(c.count_jobs(json!({})).unwrap(), 0);
+}
+
+#[test]
+fn retries_failing_acks_and_tolerates_slow_answers() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("msgpack"));
+    let ids = seed_jobs(&c, "slow", 150);
+    control.fail_requests(503, 6, Some("POST"), Some("/jobs/success"));
+    control.set_delay_ms(30);
+    let w = Arc::new(Worker::new(c.clone(), fast_options()).unwrap());
+    let seen = process_all(&w, 4, ids.len());
+    assert_eq!(seen.len(), 150);
+    w.shutdown(20_000).unwrap();
+    control.clear_faults();
+    let s = w.stats();
+    assert_eq!(c.count_jobs(json!({})).unwrap(), 0, "{s}");
+    assert_eq!(s["pending_acks"], 0);
+    assert_eq!(s["dropped"], 0);
+    assert!(
+        s["last_error"].as_str().unwrap().contains("injected fault"),
+        "{s}"
+    );
+    eprintln!("failing acks: {s}");
+}
+
+#[test]
+fn shutdown_waits_for_handed_out_jobs_and_flushes_their_acks() {
+    let env = Env::new();
+    let c = Arc::new(env.client("json"));
+    let ids = seed_jobs(&c, "sd", 5);
+    let w = Arc::new(Worker::new(c.clone(), json!({"prefetch": 5})).unwrap());
+    let mut held = vec![];
+    while held.len() < 3 {
+        held.extend(w.next(3 - held.len(), 2000).unwrap());
+    }
+    // Shutdown starts while three jobs are being handled.
+    let stopper = {
+        let w = w.clone();
+        std::thread::spawn(move || w.shutdown(10_000))
+    };
+    wait_until(5, "stopping", || w.stats()["state"] == "stopping");
+    assert_eq!(
+        w.next(1, 0).unwrap_err().status,
+        S::ZIZQ_E_CLOSED,
+        "no more jobs handed out"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    for job in &held {
+        w.ack(&job.id).unwrap();
+    }
+    stopper.join().unwrap().unwrap();
+    for job in &held {
+        assert_eq!(
+            c.get_job(&job.id).unwrap_err().status,
+            S::ZIZQ_E_NOT_FOUND,
+            "acked and purged"
+        );
+    }
+    // The two jobs never handed out went back to the queue.
+    wait_until(5, "requeue", || {
+        c.count_jobs(json!({"status": "ready"})).unwrap() == 2
+    });
+    assert_eq!(ids.len(), 5);
+}
+
+#[test]
+fn shutdown_timeout_is_reported() {
+    let env = Env::new();
+    let c = Arc::new(env.client("json"));
+    let ids = seed_jobs(&c, "to", 1);
+    let w = Worker::new(c.clone(), json!({})).unwrap();
+    let held = w.next(1, 2000).unwrap();
+    assert_eq!(held[0].id, ids[0]);
+    let err = w.shutdown(200).unwrap_err();
+    assert_eq!(err.status, S::ZIZQ_E_TIMEOUT);
+    assert!(err.message.contains("1 handed-out job"), "{}", err.message);
+    wait_until(5, "requeue", || {
+        c.get_job(&ids[0]).unwrap()["status"] == "ready"
+    });
+}
+
+#[test]
+fn refused_take_request_stops_the_worker() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("json"));
+    control.fail_requests(403, -1, Some("GET"), Some("/jobs/take"));
+    let w = Worker::new(c.clone(), fast_options()).unwrap();
+    let err = loop {
+        match w.next(1, 2000) {
+            Ok(_) => continue,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!((err.status, err.http), (S::ZIZQ_E_STREAM, 403));
+    assert_eq!(w.stats()["state"], "failed");
+    w.shutdown(1000).unwrap();
+}
+
+#[test]
+fn invalid_worker_options_and_wakeup() {
+    let env = Env::new();
+    let c = Arc::new(env.client("msgpack"));
+    for bad in [
+        json!({"max_ack_batch": 5000}),
+        json!({"bogus": 1}),
+        json!({"backoff_min_ms": 10, "backoff_max_ms": 5}),
+    ] {
+        let err = Worker::new(c.clone(), bad.clone()).err().expect("refused");
+        assert_eq!(err.status, S::ZIZQ_E_INVALID_ARG, "{bad}");
+    }
+    let w = Arc::new(Worker::new(c.clone(), json!({})).unwrap());
+    let waiters: Vec<_> = (0..3)
+        .map(|_| {
+            let w = w.clone();
+            std::thread::spawn(move || w.next(1, -1).map(|b| b.len()))
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(unsafe { zizq_worker_wakeup(w.ptr) }, S::ZIZQ_OK);
+    for t in waiters {
+        assert_eq!(t.join().unwrap().unwrap(), 0);
+    }
+    w.shutdown(1000).unwrap();
+}
