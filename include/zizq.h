@@ -328,6 +328,43 @@ enum zizq_status zizq_delete_cron_group_entry(const struct zizq_client *client,
                                               const char *entry,
                                               struct zizq_error **err);
 
+// Re-encode a document from format `from` to format `to` (`zizq_format`
+// values), e.g. MessagePack to JSON for printing, or JSON written by hand
+// to a MessagePack client's format.
+enum zizq_status zizq_doc_transcode(int32_t from,
+                                    int32_t to,
+                                    const uint8_t *doc,
+                                    size_t doc_len,
+                                    struct zizq_buf *out,
+                                    struct zizq_error **err);
+
+// Read the string at `path` in `doc` (dotted keys, numeric segments index
+// arrays: `"pages.next"`, `"jobs.0.id"`) into `*out` (UTF-8, no NUL).
+// `ZIZQ_E_NOT_FOUND` if there is nothing at `path`, `ZIZQ_E_INVALID_ARG` if
+// the value is not a string (null included).
+enum zizq_status zizq_doc_get_str(int32_t format,
+                                  const uint8_t *doc,
+                                  size_t doc_len,
+                                  const char *path,
+                                  struct zizq_buf *out,
+                                  struct zizq_error **err);
+
+// Read the integer at `path` in `doc` into `*out`.
+enum zizq_status zizq_doc_get_int(int32_t format,
+                                  const uint8_t *doc,
+                                  size_t doc_len,
+                                  const char *path,
+                                  int64_t *out,
+                                  struct zizq_error **err);
+
+// Number of elements of the array (or entries of the map) at `path`.
+enum zizq_status zizq_doc_get_len(int32_t format,
+                                  const uint8_t *doc,
+                                  size_t doc_len,
+                                  const char *path,
+                                  size_t *out,
+                                  struct zizq_error **err);
+
 // The status of the failed call.
 enum zizq_status zizq_error_status(const struct zizq_error *err);
 

@@ -199,6 +199,16 @@ mod tests {
     }
 
     #[test]
+    fn lookup_paths() {
+        let v = json!({"jobs": [{"id": "a"}, {"id": "b"}], "pages": {"next": null}});
+        assert_eq!(lookup(&v, "jobs.1.id"), Some(&json!("b")));
+        assert_eq!(lookup(&v, "pages.next"), Some(&Value::Null));
+        assert_eq!(lookup(&v, "jobs.7.id"), None);
+        assert_eq!(lookup(&v, "jobs.x"), None);
+        assert_eq!(lookup(&v, ""), Some(&v));
+    }
+
+    #[test]
     fn error_message_sources() {
         assert_eq!(
             error_message(Some(Format::Json), br#"{"error":"nope"}"#, 400),
@@ -209,4 +219,17 @@ mod tests {
         assert_eq!(error_message(None, b"plain text", 400), "plain text");
         assert_eq!(error_message(None, b"", 503), "HTTP 503");
     }
+}
+
+/// Follow a dotted path (`"pages.next"`, `"jobs.0.id"`) into a document;
+/// numeric segments index arrays.
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    if path.is_empty() {
+        return Some(value);
+    }
+    path.split('.').try_fold(value, |v, segment| match v {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
 }

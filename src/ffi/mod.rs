@@ -9,6 +9,7 @@
 
 pub mod client;
 pub mod crons;
+pub mod doc;
 pub mod error;
 pub mod jobs;
 pub mod parser;

@@ -1,0 +1,130 @@
+//! Small document helpers for C programs, which have no JSON or MessagePack
+//! library of their own at hand: transcoding, and reading one value by path.
+
+use super::client::zizq_format;
+use super::error::zizq_error;
+use super::{boundary, bytes_arg, out_arg, str_arg, write_buf, zizq_buf};
+use crate::codec::{self, Format};
+use crate::error::{zizq_status, Error, Result, Status};
+use serde_json::Value;
+use std::ffi::c_char;
+
+fn format_arg(format: i32) -> Result<Format> {
+    match format {
+        f if f == zizq_format::ZIZQ_FORMAT_JSON as i32 => Ok(Format::Json),
+        f if f == zizq_format::ZIZQ_FORMAT_MSGPACK as i32 => Ok(Format::Msgpack),
+        other => Err(Error::invalid(format!("unknown format {other}"))),
+    }
+}
+
+/// Decode `doc` and find the value at `path`.
+unsafe fn find(format: i32, doc: *const u8, len: usize, path: *const c_char) -> Result<Value> {
+    let format = format_arg(format)?;
+    let value = codec::decode(format, bytes_arg(doc, len, "doc")?)?;
+    let path = str_arg(path, "path")?;
+    codec::lookup(&value, path).cloned().ok_or_else(|| {
+        Error::new(
+            Status::ZIZQ_E_NOT_FOUND,
+            format!("no value at path {path:?}"),
+        )
+    })
+}
+
+/// Re-encode a document from format `from` to format `to` (`zizq_format`
+/// values), e.g. MessagePack to JSON for printing, or JSON written by hand
+/// to a MessagePack client's format.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_doc_transcode(
+    from: i32,
+    to: i32,
+    doc: *const u8,
+    doc_len: usize,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let (from, to) = (format_arg(from)?, format_arg(to)?);
+        let doc = bytes_arg(doc, doc_len, "doc")?;
+        out_arg(out, "out")?;
+        let value = codec::decode(from, doc)?;
+        write_buf(out, codec::encode(to, &value).into());
+        Ok(())
+    })
+}
+
+/// Read the string at `path` in `doc` (dotted keys, numeric segments index
+/// arrays: `"pages.next"`, `"jobs.0.id"`) into `*out` (UTF-8, no NUL).
+/// `ZIZQ_E_NOT_FOUND` if there is nothing at `path`, `ZIZQ_E_INVALID_ARG` if
+/// the value is not a string (null included).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_doc_get_str(
+    format: i32,
+    doc: *const u8,
+    doc_len: usize,
+    path: *const c_char,
+    out: *mut zizq_buf,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        out_arg(out, "out")?;
+        match find(format, doc, doc_len, path)? {
+            Value::String(s) => {
+                write_buf(out, s.into_bytes().into());
+                Ok(())
+            }
+            other => Err(Error::invalid(format!(
+                "the value is {}, not a string",
+                codec::kind(&other)
+            ))),
+        }
+    })
+}
+
+/// Read the integer at `path` in `doc` into `*out`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_doc_get_int(
+    format: i32,
+    doc: *const u8,
+    doc_len: usize,
+    path: *const c_char,
+    out: *mut i64,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        out_arg(out, "out")?;
+        let value = find(format, doc, doc_len, path)?;
+        *out = value.as_i64().ok_or_else(|| {
+            Error::invalid(format!(
+                "the value is {}, not an integer",
+                codec::kind(&value)
+            ))
+        })?;
+        Ok(())
+    })
+}
+
+/// Number of elements of the array (or entries of the map) at `path`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_doc_get_len(
+    format: i32,
+    doc: *const u8,
+    doc_len: usize,
+    path: *const c_char,
+    out: *mut usize,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        out_arg(out, "out")?;
+        *out = match find(format, doc, doc_len, path)? {
+            Value::Array(items) => items.len(),
+            Value::Object(map) => map.len(),
+            other => {
+                return Err(Error::invalid(format!(
+                    "the value is {}, not an array or a map",
+                    codec::kind(&other)
+                )))
+            }
+        };
+        Ok(())
+    })
+}
