@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install what `make test` needs when it is missing: a C compiler and the
+# Ruby stack Debian ships (ruby, ruby-ffi, ruby-msgpack, minitest).
+set -euo pipefail
+need=()
+command -v cc >/dev/null || need+=(gcc)
+command -v ruby >/dev/null || need+=(ruby)
+if command -v ruby >/dev/null; then
+  ruby -e 'require "ffi"' 2>/dev/null || need+=(ruby-ffi)
+  ruby -e 'require "msgpack"' 2>/dev/null || need+=(ruby-msgpack)
+  ruby -e 'require "minitest"' 2>/dev/null || need+=(ruby-minitest)
+else
+  need+=(ruby-ffi ruby-msgpack ruby-minitest)
+fi
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "installing: ${need[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq || true
+$sudo apt-get install -y -qq "${need[@]}"

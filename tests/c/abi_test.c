@@ -1,0 +1,429 @@
+/*
+ * abi_test.c — calls every exported function of libzizq from C against a
+ * running server (ZIZQ_URL), checking results and error paths. Built with
+ * -std=c11 -Wall -Wextra -Werror -pedantic and run under AddressSanitizer
+ * and UBSan by `make test`. Fault injection uses the test server's control
+ * API (`/_testserver/...`) and is skipped when ZIZQ_TEST_URL is set.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zizq.h"
+
+static int failures = 0;
+static int checks = 0;
+
+#define EXPECT(cond)                                                        \
+    do {                                                                    \
+        checks++;                                                           \
+        if (!(cond)) {                                                      \
+            failures++;                                                     \
+            fprintf(stderr, "%s:%d: expectation failed: %s\n", __FILE__,    \
+                    __LINE__, #cond);                                       \
+        }                                                                   \
+    } while (0)
+
+/* Run a call that must succeed (it names its error out-param `&err_`);
+ * print the error otherwise. */
+#define OK(call)                                                            \
+    do {                                                                    \
+        zizq_error *err_ = NULL;                                            \
+        zizq_status st_ = (call);                                           \
+        checks++;                                                           \
+        if (st_ != ZIZQ_OK) {                                               \
+            failures++;                                                     \
+            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__,    \
+                    #call, zizq_status_name((int32_t)st_),                  \
+                    err_ ? zizq_error_message(err_) : "(no error object)"); \
+        }                                                                   \
+        zizq_error_free(err_);                                              \
+    } while (0)
+
+#define LEN(s) (sizeof(s) - 1)
+#define DOC(s) (const uint8_t *)(s), LEN(s)
+
+/* Compare a buffer with a C string. */
+static int buf_eq(const zizq_buf *b, const char *s) {
+    return b->len == strlen(s) && memcmp(b->data, s, b->len) == 0;
+}
+
+/* Copy the string at `path` of a JSON document into a static buffer. */
+static const char *str_at(const zizq_buf *doc, const char *path) {
+    static char out[4][256];
+    static int slot = 0;
+    zizq_buf v = {0};
+    zizq_error *err = NULL;
+    char *dst = out[slot++ % 4];
+    dst[0] = '\0';
+    if (zizq_doc_get_str(ZIZQ_FORMAT_JSON, doc->data, doc->len, path, &v, &err) == ZIZQ_OK) {
+        size_t n = v.len < 255 ? v.len : 255;
+        memcpy(dst, v.data, n);
+        dst[n] = '\0';
+    }
+    zizq_error_free(err);
+    zizq_buf_free(&v);
+    return dst;
+}
+
+static int64_t int_at(const zizq_buf *doc, const char *path) {
+    int64_t v = -1;
+    zizq_error *err = NULL;
+    if (zizq_doc_get_int(ZIZQ_FORMAT_JSON, doc->data, doc->len, path, &v, &err) != ZIZQ_OK) v = -1;
+    zizq_error_free(err);
+    return v;
+}
+
+static void control(zizq_client *c, const char *method, const char *path, const char *json) {
+    uint16_t http = 0;
+    zizq_buf out = {0};
+    OK(zizq_request(c, method, path, (const uint8_t *)json, json ? strlen(json) : 0, &http, &out, &err_));
+    EXPECT(http == 200);
+    zizq_buf_free(&out);
+}
+
+static void test_basics(void) {
+    EXPECT(zizq_abi_version() == ZIZQ_ABI_VERSION);
+    EXPECT(strncmp(zizq_version(), "libzizq/", 8) == 0);
+    EXPECT(strcmp(zizq_status_name(ZIZQ_E_NOT_FOUND), "ZIZQ_E_NOT_FOUND") == 0);
+    EXPECT(strcmp(zizq_status_name(12345), "ZIZQ_UNKNOWN") == 0);
+    EXPECT(strlen(zizq_status_str(ZIZQ_E_TIMEOUT)) > 0);
+
+    /* Bad input: clear statuses, never a crash. */
+    zizq_client *c = NULL;
+    zizq_error *err = NULL;
+    EXPECT(zizq_client_new(NULL, NULL, 0, &c, &err) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_error_status(err) == ZIZQ_E_NULL_ARG);
+    zizq_error_free(err);
+    err = NULL;
+    EXPECT(zizq_client_new("gopher://x", NULL, 0, &c, &err) == ZIZQ_E_INVALID_ARG);
+    EXPECT(strstr(zizq_error_message(err), "scheme") != NULL);
+    EXPECT(!zizq_error_retryable(err));
+    zizq_error_free(err);
+    EXPECT(c == NULL);
+    EXPECT(zizq_client_new("http://127.0.0.1:1", DOC("{\"format\":1}"), &c, NULL) == ZIZQ_E_INVALID_ARG);
+    EXPECT(zizq_client_new("http://127.0.0.1:1", DOC("{oops"), &c, NULL) == ZIZQ_E_INVALID_ARG);
+    const char bad_utf8[] = {'h', (char)0xff, 0};
+    EXPECT(zizq_client_new(bad_utf8, NULL, 0, &c, NULL) == ZIZQ_E_INVALID_ARG);
+
+    /* A dead server: a retryable connection error. */
+    OK(zizq_client_new("http://127.0.0.1:1", DOC("{\"format\":\"json\",\"connect_timeout_ms\":2000}"), &c, &err_));
+    zizq_buf out = {0};
+    err = NULL;
+    EXPECT(zizq_health(c, &out, &err) == ZIZQ_E_CONNECTION);
+    EXPECT(zizq_error_retryable(err));
+    EXPECT(zizq_error_http_status(err) == 0);
+    size_t body_len = 99;
+    EXPECT(zizq_error_body(err, &body_len) == NULL && body_len == 0);
+    zizq_error_free(err);
+    EXPECT(zizq_client_format(c) == ZIZQ_FORMAT_JSON);
+    OK(zizq_client_url(c, &out, &err_));
+    EXPECT(buf_eq(&out, "http://127.0.0.1:1"));
+    zizq_buf_free(&out);
+    EXPECT(zizq_client_close(c) == ZIZQ_OK);
+    EXPECT(zizq_client_close(c) == ZIZQ_OK);
+    EXPECT(zizq_health(c, &out, NULL) == ZIZQ_E_CLOSED);
+    zizq_client_free(c);
+    zizq_client_free(NULL);
+    zizq_buf_free(NULL);
+    zizq_error_free(NULL);
+
+    /* Documents. */
+    zizq_buf mp = {0};
+    OK(zizq_doc_transcode(ZIZQ_FORMAT_JSON, ZIZQ_FORMAT_MSGPACK, DOC("{\"a\":[1,\"x\"]}"), &mp, &err_));
+    EXPECT(mp.len == 7 && mp.data[0] == 0x81);
+    size_t n = 0;
+    OK(zizq_doc_get_len(ZIZQ_FORMAT_MSGPACK, mp.data, mp.len, "a", &n, &err_));
+    EXPECT(n == 2);
+    err = NULL;
+    EXPECT(zizq_doc_get_str(ZIZQ_FORMAT_MSGPACK, mp.data, mp.len, "a.0", &out, &err) == ZIZQ_E_INVALID_ARG);
+    zizq_error_free(err);
+    EXPECT(zizq_doc_get_str(ZIZQ_FORMAT_MSGPACK, mp.data, mp.len, "b", &out, NULL) == ZIZQ_E_NOT_FOUND);
+    EXPECT(zizq_doc_transcode(ZIZQ_FORMAT_MSGPACK, ZIZQ_FORMAT_JSON, mp.data, 3, &out, NULL) == ZIZQ_E_DECODE);
+    EXPECT(zizq_doc_transcode(9, ZIZQ_FORMAT_JSON, mp.data, mp.len, &out, NULL) == ZIZQ_E_INVALID_ARG);
+    zizq_buf_free(&mp);
+}
+
+static void test_parser(void) {
+    zizq_parser *p = NULL;
+    zizq_frames *frames = NULL;
+    OK(zizq_parser_new(ZIZQ_FORMAT_JSON, 64, &p, &err_));
+    OK(zizq_parser_feed(p, DOC("\n{\"id\":\"a\"}\n{\"id\""), &frames, &err_));
+    EXPECT(zizq_frames_len(frames) == 1);
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    EXPECT(zizq_frames_get(frames, 0, &data, &len) == ZIZQ_OK && len == 10);
+    EXPECT(zizq_frames_get(frames, 1, &data, &len) == ZIZQ_E_INVALID_ARG);
+    zizq_frames_free(frames);
+    EXPECT(zizq_parser_finish(p, NULL) == ZIZQ_E_STREAM);
+    zizq_parser_free(p);
+
+    OK(zizq_parser_new(ZIZQ_FORMAT_MSGPACK, 8, &p, &err_));
+    const uint8_t big[] = {0, 0, 0, 200};
+    EXPECT(zizq_parser_feed(p, big, sizeof big, &frames, NULL) == ZIZQ_E_FRAME_TOO_LARGE);
+    zizq_parser_free(p);
+    EXPECT(zizq_parser_new(0, 0, &p, NULL) == ZIZQ_E_INVALID_ARG);
+    zizq_parser_free(NULL);
+    zizq_frames_free(NULL);
+}
+
+struct seen {
+    zizq_client *client;
+    int connected;
+    int jobs;
+};
+
+static void on_connect(void *user) { ((struct seen *)user)->connected = 1; }
+
+static int32_t on_job(void *user, const zizq_job *job) {
+    struct seen *s = user;
+    zizq_status st = zizq_report_success(s->client, job->id, NULL);
+    EXPECT(st == ZIZQ_OK);
+    s->jobs++;
+    return s->jobs >= 2;
+}
+
+static void test_jobs(const char *url, int faults) {
+    zizq_client *c = NULL;
+    zizq_buf out = {0};
+    zizq_error *err = NULL;
+    int64_t count = -1;
+    OK(zizq_client_new(url, DOC("{\"format\":\"json\"}"), &c, &err_));
+    OK(zizq_erase_all_data(c, &err_));
+    OK(zizq_health(c, &out, &err_));
+    EXPECT(buf_eq(&out, "{\"status\":\"ok\"}"));
+    zizq_buf_free(&out);
+    OK(zizq_server_version(c, &out, &err_));
+    EXPECT(strlen(str_at(&out, "version")) > 0);
+    zizq_buf_free(&out);
+
+    /* Enqueue, fetch, update, list, count. */
+    OK(zizq_enqueue(c, DOC("{\"type\":\"greet\",\"queue\":\"c-test\",\"payload\":{\"name\":\"Ada\"},\"priority\":10}"), &out, &err_));
+    char id[64];
+    snprintf(id, sizeof id, "%s", str_at(&out, "id"));
+    EXPECT(strlen(id) == 25);
+    EXPECT(strcmp(str_at(&out, "status"), "ready") == 0);
+    zizq_buf_free(&out);
+    OK(zizq_get_job(c, id, &out, &err_));
+    EXPECT(strcmp(str_at(&out, "payload.name"), "Ada") == 0);
+    zizq_buf_free(&out);
+    OK(zizq_update_job(c, id, DOC("{\"priority\":3,\"retry_limit\":null}"), &out, &err_));
+    EXPECT(int_at(&out, "priority") == 3);
+    zizq_buf_free(&out);
+    OK(zizq_enqueue_bulk(c, DOC("{\"jobs\":[{\"type\":\"t\",\"queue\":\"c-test\",\"payload\":1},{\"type\":\"t\",\"queue\":\"c-other\",\"payload\":2}]}"), &out, &err_));
+    size_t n = 0;
+    OK(zizq_doc_get_len(ZIZQ_FORMAT_JSON, out.data, out.len, "jobs", &n, &err_));
+    EXPECT(n == 2);
+    zizq_buf_free(&out);
+    OK(zizq_count_jobs(c, DOC("{\"queue\":\"c-test\"}"), &count, &err_));
+    EXPECT(count == 2);
+    OK(zizq_list_jobs(c, DOC("{\"queue\":[\"c-test\",\"c-other\"],\"limit\":2}"), &out, &err_));
+    char next[256];
+    snprintf(next, sizeof next, "%s", str_at(&out, "pages.next"));
+    zizq_buf_free(&out);
+    EXPECT(next[0] == '/');
+    OK(zizq_get_path(c, next, &out, &err_));
+    OK(zizq_doc_get_len(ZIZQ_FORMAT_JSON, out.data, out.len, "jobs", &n, &err_));
+    EXPECT(n == 1);
+    zizq_buf_free(&out);
+    OK(zizq_get_queues(c, &out, &err_));
+    EXPECT(buf_eq(&out, "{\"queues\":[\"c-other\",\"c-test\"]}"));
+    zizq_buf_free(&out);
+    OK(zizq_update_all_jobs(c, DOC("{\"where\":{\"queue\":\"c-other\"},\"apply\":{\"priority\":1}}"), &count, &err_));
+    EXPECT(count == 1);
+    OK(zizq_delete_all_jobs(c, DOC("{\"where\":{\"queue\":\"c-other\"}}"), &count, &err_));
+    EXPECT(count == 1);
+    OK(zizq_count_jobs(c, DOC("{\"queue\":[]}"), &count, &err_));
+    EXPECT(count == 0);
+
+    /* Errors carry the server's message and status. */
+    EXPECT(zizq_get_job(c, "nope", &out, &err) == ZIZQ_E_NOT_FOUND);
+    EXPECT(zizq_error_http_status(err) == 404);
+    EXPECT(strcmp(zizq_error_message(err), "job not found") == 0);
+    size_t body_len = 0;
+    EXPECT(zizq_error_body(err, &body_len) != NULL && body_len > 0);
+    zizq_error_free(err);
+    err = NULL;
+    EXPECT(zizq_enqueue(c, DOC("{\"type\":\"t\",\"queue\":\"a,b\",\"payload\":1}"), &out, &err) == ZIZQ_E_CLIENT);
+    EXPECT(zizq_error_http_status(err) == 400);
+    zizq_error_free(err);
+    EXPECT(zizq_enqueue(c, DOC("{\"type\":"), &out, NULL) == ZIZQ_E_DECODE);
+    EXPECT(zizq_enqueue(c, NULL, 5, &out, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_get_job(c, NULL, &out, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_get_job(NULL, id, &out, NULL) == ZIZQ_E_NULL_ARG);
+
+    /* Take stream: pull API with fd and wakeup. */
+    zizq_take_stream *s = NULL;
+    OK(zizq_take_open(c, DOC("{\"prefetch\":5,\"queues\":[\"c-test\"],\"worker_id\":\"c\"}"), &s, &err_));
+    int fd = zizq_take_fd(s);
+    EXPECT(fd >= 0);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
+    EXPECT(poll(&pfd, 1, 5000) == 1);
+    /* Collect both jobs (they may arrive in one batch or two). */
+    char taken[2][64];
+    size_t got = 0;
+    zizq_batch *batch = NULL;
+    while (got < 2) {
+        batch = NULL;
+        OK(zizq_take_next(s, 0, 5000, &batch, &err_));
+        if (!batch) break;
+        const zizq_job *jobs = zizq_batch_jobs(batch);
+        size_t len = zizq_batch_len(batch);
+        EXPECT(zizq_batch_get(batch, len) == NULL);
+        for (size_t i = 0; i < len && got < 2; i++, got++) {
+            snprintf(taken[got], sizeof taken[got], "%s", jobs[i].id);
+            if (got == 0) {
+                EXPECT(strcmp(jobs[i].type, "greet") == 0 && strcmp(jobs[i].queue, "c-test") == 0);
+                EXPECT(jobs[i].priority == 3 && jobs[i].attempts == 0 && jobs[i].doc_len > 0);
+            }
+        }
+        zizq_batch_free(batch);
+    }
+    EXPECT(got == 2 && strcmp(taken[0], id) == 0);
+    OK(zizq_report_success(c, id, &err_));
+    const char *second = taken[1];
+    OK(zizq_report_failure(c, second, DOC("{\"message\":\"boom\",\"error_type\":\"E\",\"retry_at\":4102444800000}"), &out, &err_));
+    EXPECT(strcmp(str_at(&out, "status"), "scheduled") == 0);
+    zizq_buf_free(&out);
+    OK(zizq_list_errors(c, second, DOC("{\"limit\":5}"), &out, &err_));
+    EXPECT(strcmp(str_at(&out, "errors.0.message"), "boom") == 0);
+    zizq_buf_free(&out);
+    OK(zizq_get_error(c, second, 1, &out, &err_));
+    EXPECT(strcmp(str_at(&out, "error_type"), "E") == 0);
+    zizq_buf_free(&out);
+    OK(zizq_report_success_bulk(c, DOC("[\"0000000000000000000000000\"]"), &err_));
+    EXPECT(zizq_take_wakeup(s) == ZIZQ_OK);
+    batch = (zizq_batch *)1;
+    OK(zizq_take_next(s, 0, 10000, &batch, &err_));
+    EXPECT(batch == NULL);
+    EXPECT(zizq_take_close(s) == ZIZQ_OK);
+    EXPECT(zizq_take_next(s, 0, 0, &batch, NULL) == ZIZQ_E_CLOSED);
+    zizq_take_free(s);
+    OK(zizq_delete_job(c, second, &err_));
+
+    /* Callback loop. */
+    OK(zizq_enqueue_bulk(c, DOC("{\"jobs\":[{\"type\":\"t\",\"queue\":\"cb\",\"payload\":1},{\"type\":\"t\",\"queue\":\"cb\",\"payload\":2}]}"), &out, &err_));
+    zizq_buf_free(&out);
+    struct seen seen = {.client = c, .connected = 0, .jobs = 0};
+    OK(zizq_take_jobs(c, DOC("{\"queues\":[\"cb\"]}"), on_connect, on_job, &seen, &err_));
+    EXPECT(seen.connected && seen.jobs == 2);
+
+    /* Worker. */
+    OK(zizq_enqueue_bulk(c, DOC("{\"jobs\":[{\"type\":\"w\",\"queue\":\"w\",\"payload\":1},{\"type\":\"w\",\"queue\":\"w\",\"payload\":2}]}"), &out, &err_));
+    zizq_buf_free(&out);
+    zizq_worker *w = NULL;
+    OK(zizq_worker_new(c, DOC("{\"queues\":[\"w\"],\"prefetch\":4}"), &w, &err_));
+    int handled = 0;
+    while (handled < 2) {
+        batch = NULL;
+        OK(zizq_worker_next(w, 1, 5000, &batch, &err_));
+        if (!batch) break;
+        const zizq_job *job = zizq_batch_get(batch, 0);
+        if (handled == 0) {
+            OK(zizq_worker_ack(w, job->id, &err_));
+        } else {
+            OK(zizq_worker_nack(w, job->id, DOC("{\"message\":\"no\",\"kill\":true}"), &err_));
+        }
+        handled++;
+        zizq_batch_free(batch);
+    }
+    EXPECT(handled == 2);
+    EXPECT(zizq_worker_wakeup(w) == ZIZQ_OK);
+    OK(zizq_worker_shutdown(w, 5000, &err_));
+    OK(zizq_worker_stats(w, &out, &err_));
+    EXPECT(int_at(&out, "acked") == 1 && int_at(&out, "nacked") == 1 && int_at(&out, "in_flight") == 0);
+    EXPECT(strcmp(str_at(&out, "state"), "stopped") == 0);
+    zizq_buf_free(&out);
+    EXPECT(zizq_worker_ack(w, "x", NULL) == ZIZQ_E_CLOSED);
+    zizq_worker_free(w);
+    OK(zizq_count_jobs(c, DOC("{\"queue\":\"w\",\"status\":\"dead\"}"), &count, &err_));
+    EXPECT(count == 1);
+
+    /* Crons (Pro; a free server answers 403). */
+    const char *tier = getenv("ZIZQ_TEST_TIER");
+    int free_tier = tier && strcmp(tier, "free") == 0;
+    const char *entry = "{\"name\":\"e1\",\"expression\":\"0 * * * *\",\"job\":{\"type\":\"c\",\"queue\":\"crons\",\"payload\":null}}";
+    err = NULL;
+    zizq_status st = zizq_replace_cron_group(c, "g1", (const uint8_t *)"{\"entries\":[]}", 14, &out, &err);
+    if (free_tier) {
+        EXPECT(st == ZIZQ_E_CLIENT && zizq_error_http_status(err) == 403);
+        zizq_error_free(err);
+    } else {
+        EXPECT(st == ZIZQ_OK);
+        zizq_buf_free(&out);
+        OK(zizq_add_cron_group_entry(c, "g1", (const uint8_t *)entry, strlen(entry), &out, &err_));
+        zizq_buf_free(&out);
+        OK(zizq_get_cron_group_entry(c, "g1", "e1", &out, &err_));
+        EXPECT(strcmp(str_at(&out, "expression"), "0 * * * *") == 0);
+        zizq_buf_free(&out);
+        OK(zizq_replace_cron_group_entry(c, "g1", "e1", DOC("{\"expression\":\"@daily\",\"job\":{\"type\":\"c\",\"queue\":\"crons\",\"payload\":1}}"), &out, &err_));
+        zizq_buf_free(&out);
+        OK(zizq_update_cron_group_entry(c, "g1", "e1", DOC("{\"paused\":true}"), &out, &err_));
+        zizq_buf_free(&out);
+        OK(zizq_update_cron_group(c, "g1", DOC("{\"paused\":true}"), &out, &err_));
+        zizq_buf_free(&out);
+        OK(zizq_get_cron_group(c, "g1", &out, &err_));
+        EXPECT(strcmp(str_at(&out, "entries.0.expression"), "@daily") == 0);
+        zizq_buf_free(&out);
+        OK(zizq_list_cron_groups(c, &out, &err_));
+        EXPECT(buf_eq(&out, "{\"crons\":[\"g1\"]}"));
+        zizq_buf_free(&out);
+        OK(zizq_delete_cron_group_entry(c, "g1", "e1", &err_));
+        OK(zizq_delete_cron_group(c, "g1", &err_));
+        OK(zizq_delete_all_crons(c, &count, &err_));
+        EXPECT(count == 0);
+    }
+
+    /* Fault injection through the generic request. */
+    if (faults) {
+        control(c, "PUT", "/_testserver/faults", "{\"fail_requests\":{\"status\":503,\"count\":1,\"path\":\"/health\"}}");
+        err = NULL;
+        EXPECT(zizq_health(c, &out, &err) == ZIZQ_E_SERVER);
+        EXPECT(zizq_error_retryable(err) && zizq_error_http_status(err) == 503);
+        zizq_error_free(err);
+        control(c, "DELETE", "/_testserver/faults", NULL);
+    }
+
+    /* Fork: the parent's client refuses to work in the child; a new one works. */
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int code = 0;
+        if (zizq_health(c, &out, NULL) != ZIZQ_E_FORKED) code |= 1;
+        zizq_client *child = NULL;
+        if (zizq_client_new(url, DOC("{\"format\":\"json\"}"), &child, NULL) != ZIZQ_OK) code |= 2;
+        if (zizq_health(child, &out, NULL) != ZIZQ_OK) code |= 4;
+        zizq_buf_free(&out);
+        zizq_client_free(child);
+        zizq_client_free(c); /* leaks the parent's state on purpose, never crashes */
+        _exit(code);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    OK(zizq_health(c, &out, &err_));
+    zizq_buf_free(&out);
+
+    OK(zizq_erase_all_data(c, &err_));
+    EXPECT(zizq_client_close(c) == ZIZQ_OK);
+    zizq_client_free(c);
+}
+
+int main(void) {
+    const char *url = getenv("ZIZQ_TEST_URL");
+    int faults = url == NULL;
+    if (!url) url = getenv("ZIZQ_URL");
+    if (!url) {
+        fprintf(stderr, "abi_test: set ZIZQ_URL (a zizq-testserver) or ZIZQ_TEST_URL\n");
+        return 2;
+    }
+    test_basics();
+    test_parser();
+    test_jobs(url, faults);
+    printf("abi_test: %d checks, %d failures\n", checks, failures);
+    return failures == 0 ? 0 : 1;
+}
