@@ -1,0 +1,103 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Zizq
+  # The seed's `Zizq::Client`, method for method, with every request, take
+  # stream and stream parser running in libzizq. The methods live in
+  # client/*.rb by area; this file holds construction, closing and the
+  # plumbing they share.
+  #
+  # A client is thread safe: share one between threads. Every call that
+  # waits releases the GVL.
+  class Client
+    CONTENT_TYPES = { msgpack: "application/msgpack", json: "application/json" }.freeze
+    STREAM_ACCEPT = {
+      msgpack: "application/vnd.zizq.msgpack-stream",
+      json: "application/x-ndjson"
+    }.freeze
+
+    # The base URL of the server, without a trailing "/".
+    attr_reader :url
+
+    # The format of every document exchanged with the server (:msgpack or :json).
+    attr_reader :format
+
+    # `read_timeout` bounds each request and `stream_idle_timeout` the
+    # silence of a take stream (the server's heartbeats keep a healthy
+    # stream alive), both in seconds. TLS settings come from `ssl_context:`
+    # (an OpenSSL::SSL::SSLContext: its CA file, certificate and key) and/or
+    # `tls: {ca:, client_cert:, client_key:}` (PEM text or file paths).
+    def initialize(url:, format: :msgpack, ssl_context: nil, read_timeout: 30,
+                   stream_idle_timeout: 30, tls: nil)
+      @url = url.chomp("/")
+      @format = format
+      CONTENT_TYPES.fetch(format) # an unknown format raises KeyError, as in the seed
+      options = JSON.generate({
+        format: format.to_s,
+        read_timeout_ms: read_timeout * 1000.0,
+        stream_idle_timeout_ms: stream_idle_timeout * 1000.0,
+        tls: TlsOptions.build(tls: tls, ssl_context: ssl_context)
+      }.compact)
+      @handle = NativeCall.handle(:zizq_client_new, :zizq_client_free, @url, options,
+                                  options.bytesize)
+      @streams = []
+      @streams_lock = Mutex.new
+    end
+
+    # Close the take streams this client has open: `take_jobs` calls in
+    # other threads return. The client stays usable.
+    def cleanup_internal_clients
+      @streams_lock.synchronize { @streams.each(&:close) }
+      nil
+    end
+
+    # Close the client: calls in progress in other threads end (`take_jobs`
+    # returns, requests raise ConnectionError) and later calls raise
+    # ConnectionError. Idempotent. The native handle is released when the
+    # client is garbage-collected.
+    def close
+      cleanup_internal_clients
+      Native.zizq_client_close(@handle)
+      nil
+    end
+
+    def inspect
+      "#<#{self.class} url=#{@url.inspect} format=#{@format.inspect}>"
+    end
+
+    # The libzizq client handle, for Zizq::Worker.
+    def native_handle
+      @handle
+    end
+
+    private
+
+    def encode(value)
+      Codec.encode(@format, value)
+    end
+
+    def decode(bytes)
+      Codec.decode(@format, bytes)
+    end
+
+    # A document argument: the bytes and their length, as the C API takes them.
+    def doc(value)
+      bytes = encode(value)
+      [bytes, bytes.bytesize]
+    end
+
+    # Call a function answering a document; return it decoded.
+    def fetch(function, *args)
+      decode(NativeCall.bytes(function, @handle, *args))
+    end
+
+    def count(function, *args)
+      NativeCall.count(function, @handle, *args)
+    end
+
+    def perform(function, *args)
+      NativeCall.status(function, @handle, *args)
+    end
+  end
+end

@@ -1,0 +1,92 @@
+# frozen_string_literal: true
+
+module Zizq
+  # Base class of every error this gem raises (argument errors excepted).
+  class Error < StandardError
+  end
+
+  # The server could not be reached, the connection was lost or timed out,
+  # TLS failed, or the client was closed.
+  class ConnectionError < Error
+  end
+
+  # The server answered with a status the operation does not accept.
+  class ResponseError < Error
+    # The HTTP status of the answer.
+    attr_reader :status
+
+    # The decoded error body (usually `{"error" => "..."}`), or nil.
+    attr_reader :body
+
+    def initialize(message, status:, body: nil)
+      @status = status
+      @body = body
+      super(message)
+    end
+  end
+
+  # A 4xx answer.
+  class ClientError < ResponseError
+  end
+
+  # A 404 answer.
+  class NotFoundError < ClientError
+  end
+
+  # A 5xx answer.
+  class ServerError < ResponseError
+  end
+
+  # The take stream was refused, cut or malformed.
+  class StreamError < Error
+  end
+
+  # Turns a failed libzizq call into the matching Ruby exception.
+  module Errors
+    CLASSES = {
+      ZIZQ_E_NULL_ARG: ArgumentError,
+      ZIZQ_E_INVALID_ARG: ArgumentError,
+      ZIZQ_E_DECODE: Error,
+      ZIZQ_E_NOT_FOUND: NotFoundError,
+      ZIZQ_E_CLIENT: ClientError,
+      ZIZQ_E_SERVER: ServerError,
+      ZIZQ_E_UNEXPECTED_STATUS: ResponseError,
+      ZIZQ_E_CONNECTION: ConnectionError,
+      ZIZQ_E_TIMEOUT: ConnectionError,
+      ZIZQ_E_TLS: ConnectionError,
+      ZIZQ_E_CLOSED: ConnectionError,
+      ZIZQ_E_CANCELLED: ConnectionError,
+      ZIZQ_E_STREAM: StreamError,
+      ZIZQ_E_STREAM_ENDED: StreamError,
+      ZIZQ_E_FRAME_TOO_LARGE: StreamError,
+      ZIZQ_E_BUSY: StreamError,
+      ZIZQ_E_FORKED: Error,
+      ZIZQ_E_PANIC: Error
+    }.freeze
+
+    # Build the exception for `status` from the `zizq_error *` the call
+    # wrote (NULL when it wrote none), and release that error object.
+    def self.from_native(status, error)
+      klass = CLASSES.fetch(status, Error)
+      return klass.new("libzizq call failed (#{status})") if error.null?
+
+      begin
+        message = Native.zizq_error_message(error).dup.force_encoding(Encoding::UTF_8)
+        return klass.new(message) unless klass <= ResponseError
+
+        klass.new(message, status: Native.zizq_error_http_status(error), body: body_of(error))
+      ensure
+        Native.zizq_error_free(error)
+      end
+    end
+
+    def self.body_of(error)
+      length = FFI::MemoryPointer.new(:size_t)
+      data = Native.zizq_error_body(error, length)
+      return nil if data.null?
+
+      Codec.decode_error_body(data.read_bytes(length.read(:size_t)))
+    end
+    private_class_method :body_of
+  end
+end

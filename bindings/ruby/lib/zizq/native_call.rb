@@ -1,0 +1,52 @@
+# frozen_string_literal: true
+
+module Zizq
+  # Calls into libzizq with the C API's conventions: a trailing
+  # `zizq_error **`, results written to out-parameters only on success, and
+  # library-owned outputs that must be copied and then released.
+  module NativeCall
+    # Call `function` and return its status: ZIZQ_OK, or one of the
+    # `expected` statuses the caller handles itself. Any other status raises
+    # the matching exception.
+    def self.status(function, *args, expected: [])
+      error = FFI::MemoryPointer.new(:pointer)
+      status = Native.public_send(function, *args, error)
+      return status if status == :ZIZQ_OK
+
+      unless expected.include?(status)
+        raise Errors.from_native(status, error.read_pointer)
+      end
+
+      Native.zizq_error_free(error.read_pointer)
+      status
+    end
+
+    # Call a function that answers a document in a `zizq_buf`; return its bytes.
+    def self.bytes(function, *args)
+      buf = Native::Buf.new
+      status(function, *args, buf)
+      begin
+        buf[:len].zero? ? +"" : buf[:data].read_bytes(buf[:len])
+      ensure
+        Native.zizq_buf_free(buf)
+      end
+    end
+
+    # Call a function that answers a count in an `int64_t *`.
+    def self.count(function, *args)
+      out = FFI::MemoryPointer.new(:int64)
+      status(function, *args, out)
+      out.read_int64
+    end
+
+    # Call a function that creates a handle; return it as an FFI::AutoPointer
+    # that releases it with `free_function` when garbage-collected (or on
+    # an explicit `#free`). The release proc is a Method of Native, so it
+    # does not keep the Ruby object that owns the handle alive.
+    def self.handle(function, free_function, *args)
+      out = FFI::MemoryPointer.new(:pointer)
+      status(function, *args, out)
+      FFI::AutoPointer.new(out.read_pointer, Native.method(free_function))
+    end
+  end
+end

@@ -1,0 +1,162 @@
+# frozen_string_literal: true
+
+module Zizq
+  # Runs a block for every job, on libzizq's worker: the core keeps the take
+  # stream open (reconnecting with backoff), batches acknowledgements, and
+  # shuts down in the safe order. This class only runs handler threads.
+  #
+  #   worker = Zizq::Worker.new(client: client, queues: ["emails"], threads: 5) do |job|
+  #     deliver(job.payload)                  # return normally: the job is acked
+  #   end
+  #   worker.run                              # blocks until stopped
+  #
+  # A handler that raises has its job nacked with the exception's class,
+  # message and backtrace (the server then retries it with backoff). Raise
+  # Zizq::Retry to choose the retry time, Zizq::Kill to give up on the job.
+  # Call `stop` from another thread (or a signal handler's thread), not
+  # from a handler.
+  class Worker
+    # How long a handler thread waits for a job between checks for
+    # Thread#raise / Thread#kill (Ruby cannot interrupt a call into the
+    # library).
+    WAIT_MS = 250
+
+    # How long `stop` waits for handler threads to leave after a clean
+    # shutdown (they only have to notice it).
+    JOIN_SECONDS = 5
+
+    attr_reader :client
+
+    # `prefetch` (default 2 × threads) is how many unacknowledged jobs the
+    # server may hand to this worker at once.
+    def initialize(client:, queues: [], threads: 5, prefetch: nil, worker_id: nil, &handler)
+      raise ArgumentError, "Zizq::Worker needs a block to run for each job" unless handler
+      raise ArgumentError, "threads must be at least 1" unless threads.to_i >= 1
+
+      @client = client
+      @handler = handler
+      @thread_count = threads.to_i
+      @options = { queues: queues, prefetch: prefetch || (2 * @thread_count),
+                   worker_id: worker_id }.compact
+      @threads = []
+      @lock = Mutex.new
+      @stop_lock = Mutex.new
+      @failure = nil
+    end
+
+    # Start taking jobs and the handler threads; returns self.
+    def start
+      @lock.synchronize do
+        raise Error, "this worker was already started" if @handle
+
+        options = Codec.encode(@client.format, @options)
+        @handle = NativeCall.handle(:zizq_worker_new, :zizq_worker_free, @client.native_handle,
+                                    options, options.bytesize)
+        @threads = Array.new(@thread_count) do |index|
+          Thread.new { work }.tap { |thread| thread.name = "zizq-worker-#{index}" }
+        end
+      end
+      self
+    end
+
+    # Start and block until the worker is stopped (`stop` from another
+    # thread) or fails (e.g. the server refused the take stream: that error
+    # is raised). An exception in the waiting thread (Ctrl+C) stops the
+    # worker gracefully before it propagates.
+    def run
+      start
+      @threads.each(&:join)
+      raise @failure if @failure
+
+      nil
+    ensure
+      stop
+    end
+
+    # Stop in the safe order: stop taking, let running handlers finish,
+    # deliver every ack and nack, then close the stream (jobs taken but not
+    # started are requeued by the server). Returns true when everything
+    # finished within `timeout` seconds, false otherwise (see `stats`).
+    # Idempotent; a concurrent caller waits for the first one.
+    def stop(timeout: 30)
+      raise Error, "Zizq::Worker#stop cannot be called from a handler" if @threads.include?(Thread.current)
+
+      handle = @lock.synchronize { @handle } or return true
+      @stop_lock.synchronize do
+        status = NativeCall.status(:zizq_worker_shutdown, handle, Wire.ms(timeout),
+                                   expected: [:ZIZQ_E_TIMEOUT])
+        # After a clean shutdown the threads only have to notice it; after a
+        # timeout some handler is still running and is left to finish.
+        status == :ZIZQ_OK && @threads.all? { |thread| thread.join(JOIN_SECONDS) }
+      end
+    end
+
+    # The core's counters: `state`, `taken`, `handed_out`, `acked`,
+    # `nacked`, `in_flight`, `pending_acks`, `reconnects`, `last_error`...
+    # (symbol keys).
+    def stats
+      handle = @lock.synchronize { @handle } or return { state: "not started" }
+      Codec.decode(@client.format, NativeCall.bytes(:zizq_worker_stats, handle))
+           .transform_keys(&:to_sym)
+    end
+
+    private
+
+    # One handler thread: take one job at a time until shutdown begins.
+    def work
+      while (documents = next_documents)
+        documents.each { |bytes| process(Resources::Job.new(@client, Codec.decode(@client.format, bytes))) }
+      end
+    rescue Zizq::Error => e
+      # The worker failed (its take stream was refused): `run` raises it.
+      @failure ||= e
+    end
+
+    # Job documents (none after a short wait), or nil once shutdown began.
+    def next_documents
+      batch = FFI::MemoryPointer.new(:pointer)
+      status = NativeCall.status(:zizq_worker_next, @handle, 1, WAIT_MS, batch,
+                                 expected: [:ZIZQ_E_CLOSED])
+      status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
+    end
+
+    # Run the handler and queue the job's outcome (the core sends it).
+    # Every exception is reported; those that are not StandardErrors
+    # (SystemExit, Interrupt...) are re-raised afterwards, so they still end
+    # the thread.
+    def process(job)
+      @handler.call(job)
+    rescue Exception => e # every failure must reach the server
+      resolve(job, failure_report(e))
+      raise unless e.is_a?(StandardError)
+    else
+      resolve(job, nil)
+    end
+
+    # Queue an ack (no failure) or a nack. An outcome refused because the
+    # worker already shut down (after a stop timeout) is dropped: the server
+    # requeues the job.
+    def resolve(job, failure)
+      if failure
+        body = Codec.encode(@client.format, failure)
+        NativeCall.status(:zizq_worker_nack, @handle, job.id, body, body.bytesize,
+                          expected: [:ZIZQ_E_CLOSED])
+      else
+        NativeCall.status(:zizq_worker_ack, @handle, job.id, expected: [:ZIZQ_E_CLOSED])
+      end
+    end
+
+    # The nack of a failed job: "Class: message", the class name and the
+    # backtrace. Retry and Kill report the exception they were raised for,
+    # if any, and add their instruction.
+    def failure_report(error)
+      signal = error if error.is_a?(Retry) || error.is_a?(Kill)
+      reported = signal&.cause || error
+      report = { message: "#{reported.class}: #{reported.message}", error_type: reported.class.name,
+                 backtrace: reported.backtrace&.join("\n") }.compact
+      report[:retry_at] = Wire.ms(signal.retry_at) if signal.is_a?(Retry)
+      report[:kill] = true if signal.is_a?(Kill)
+      report
+    end
+  end
+end
