@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use tokio::net::TcpStream;
 
+#[allow(unused_imports)]
 pub use zizq_testserver::{Config, TestServer, Tier};
 
 /// Config used by most tests: short heartbeats.
@@ -58,7 +59,10 @@ impl Resp {
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
     }
     pub fn error(&self) -> String {
-        self.json()["error"].as_str().unwrap_or_default().to_string()
+        self.json()["error"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 
@@ -76,7 +80,9 @@ pub struct Client {
 impl Client {
     pub async fn h1(addr: SocketAddr) -> Client {
         let tcp = TcpStream::connect(addr).await.expect("connect");
-        let (sender, conn) = http1::handshake(TokioIo::new(tcp)).await.expect("h1 handshake");
+        let (sender, conn) = http1::handshake(TokioIo::new(tcp))
+            .await
+            .expect("h1 handshake");
         tokio::spawn(conn);
         Client {
             sender: Sender::H1(sender),
