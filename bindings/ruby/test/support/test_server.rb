@@ -79,8 +79,9 @@ class TestServer
     control(Net::HTTP::Delete, "faults")
   end
 
+  # Ends every take stream; returns how many there were.
   def close_streams
-    control(Net::HTTP::Post, "close_streams")
+    control(Net::HTTP::Post, "close_streams", {}).fetch("closed")
   end
 
   # Requests served (the control API itself is not counted).
