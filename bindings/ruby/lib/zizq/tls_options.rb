@@ -4,8 +4,9 @@ module Zizq
   # Builds the `tls` client option of libzizq (rustls) from the Ruby
   # settings: `tls: {ca:, client_cert:, client_key:}` (each PEM text or a
   # path to a PEM file) and/or an `OpenSSL::SSL::SSLContext` whose CA file,
-  # certificate and key are handed over. rustls always verifies the server,
-  # so a context with VERIFY_NONE is refused rather than silently ignored.
+  # certificate and key are handed over. rustls always verifies the server
+  # (a context's verify_mode is not consulted; OpenSSL's default for a new
+  # context is VERIFY_NONE), and trusts the webpki roots when no CA is given.
   module TlsOptions
     def self.build(tls: nil, ssl_context: nil)
       return nil if tls.nil? && ssl_context.nil?
@@ -21,10 +22,6 @@ module Zizq
     end
 
     def self.from_context(context)
-      if context.verify_mode == OpenSSL::SSL::VERIFY_NONE
-        raise ArgumentError, "ssl_context: VERIFY_NONE is not supported; the server is always verified"
-      end
-
       options = {}
       options[:ca_file] = context.ca_file if context.ca_file
       if context.cert
