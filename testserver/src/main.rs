@@ -61,7 +61,10 @@ fn main() -> ExitCode {
             });
         }
         server.run().await;
-        ExitCode::SUCCESS
+        // Streams are closed and jobs requeued; skip tearing down a possibly
+        // huge in-memory store.
+        let _ = std::io::stdout().flush();
+        std::process::exit(0)
     });
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
     code

@@ -448,7 +448,7 @@ async fn fault_corrupt_and_truncate_frames() {
     }
     assert_eq!(t.buffered(), b"{not json\n");
     assert_eq!(state(&mut c).await["in_flight"], 1);
-    assert_eq!(s.control().faults().corrupt_next_frame, false);
+    assert!(!s.control().faults().corrupt_next_frame);
     // msgpack corruption keeps framing
     drop(t);
     c.json(
