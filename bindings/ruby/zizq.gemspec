@@ -17,6 +17,6 @@ Gem::Specification.new do |spec|
   spec.files = Dir["lib/**/*.rb"] + Dir["lib/zizq/native/libzizq.so"] + ["README.md"]
   spec.require_paths = ["lib"]
 
-  spec.add_dependency "ffi", ">= 1.15"
-  spec.add_dependency "msgpack", ">= 1.4"
+  spec.add_dependency "ffi", "~> 1.15"
+  spec.add_dependency "msgpack", "~> 1.4"
 end
