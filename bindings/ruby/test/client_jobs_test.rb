@@ -140,8 +140,7 @@ class ClientJobsTest < ZizqTest
 
   def test_empty_filters_match_nothing_without_a_request
     enqueue_job
-    require_own_server
-    before = server.requests
+    before = server.requests if server.own?
     page = client.list_jobs(queue: [])
     assert_empty page.items
     refute page.has_next?
@@ -149,7 +148,7 @@ class ClientJobsTest < ZizqTest
     assert_equal 0, client.count_jobs(id: "")
     assert_equal 0, client.delete_all_jobs(where: { type: [] })
     assert_equal 0, client.update_all_jobs(where: { queue: [] }, apply: { priority: 1 })
-    assert_equal before, server.requests, "no request may reach the server"
+    assert_equal before, server.requests, "no request may reach the server" if server.own?
     assert_equal 1, client.count_jobs
   end
 

@@ -67,6 +67,11 @@ client.close
 puts "gem install test: ok (#{spec.full_name}, #{Zizq.library_version})"
 RUBY
 
-# Outside the source tree, with the library found inside the gem.
+# Outside the source tree, with the library found inside the gem; then the
+# README's quick start, as written, on the installed gem.
 cd "$work"
 env -u ZIZQ_LIB URL="$url" ruby "$work/check.rb"
+cp "$ruby_dir/examples/quickstart.rb" "$work/"
+env -u ZIZQ_LIB ZIZQ_URL="$url" ruby "$work/quickstart.rb" > "$work/quickstart.out"
+grep -q "jobs left in emails: 0" "$work/quickstart.out" || { cat "$work/quickstart.out" >&2; exit 1; }
+echo "quick start on the installed gem: ok"

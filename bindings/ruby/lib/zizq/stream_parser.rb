@@ -30,6 +30,11 @@ module Zizq
       NativeCall.status(:zizq_parser_finish, @handle)
     end
 
+    # Release the native parser now rather than when collected.
+    def free
+      @handle.free
+    end
+
     private
 
     def each_frame(frames)

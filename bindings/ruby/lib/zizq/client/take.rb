@@ -22,8 +22,12 @@ module Zizq
       return enum_for(:parse_stream, format, chunks) unless block
 
       parser = StreamParser.new(format)
-      chunks.each { |chunk| parser.feed(chunk.b, &block) }
-      parser.finish
+      begin
+        chunks.each { |chunk| parser.feed(chunk.b, &block) }
+        parser.finish
+      ensure
+        parser.free
+      end
       nil
     end
     private_class_method :parse_stream
