@@ -121,3 +121,22 @@ fn unusable_port_exits_1() {
         .unwrap();
     assert!(err.starts_with("Error: "), "{err}");
 }
+
+/// `TestServer` works from a plain `#[test]` (no runtime around it).
+#[test]
+fn in_process_from_plain_test() {
+    use std::io::Write;
+    let server = TestServer::start_default().expect("start");
+    assert!(server.url().starts_with("http://127.0.0.1:"));
+    let mut sock = std::net::TcpStream::connect(server.addr()).unwrap();
+    sock.write_all(b"GET /version HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut out = String::new();
+    sock.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    assert!(out.ends_with(r#"{"version":"0.6.1"}"#), "{out}");
+    let control = server.control();
+    control.set_delay_ms(1);
+    assert_eq!(control.state().faults.delay_ms, 1);
+    server.shutdown();
+}

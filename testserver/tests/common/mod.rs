@@ -80,6 +80,7 @@ pub struct Client {
 impl Client {
     pub async fn h1(addr: SocketAddr) -> Client {
         let tcp = TcpStream::connect(addr).await.expect("connect");
+        tcp.set_nodelay(true).expect("nodelay");
         let (sender, conn) = http1::handshake(TokioIo::new(tcp))
             .await
             .expect("h1 handshake");
@@ -92,6 +93,7 @@ impl Client {
 
     pub async fn h2(addr: SocketAddr) -> Client {
         let tcp = TcpStream::connect(addr).await.expect("connect");
+        tcp.set_nodelay(true).expect("nodelay");
         let (sender, conn) = http2::handshake(TokioExecutor::new(), TokioIo::new(tcp))
             .await
             .expect("h2 handshake");
