@@ -631,3 +631,39 @@ async fn shutdown_ends_streams_cleanly() {
     handle.join().unwrap();
     drop(control);
 }
+
+#[tokio::test]
+async fn disconnect_detected_without_waiting_for_a_heartbeat() {
+    let mut config = cfg();
+    config.heartbeat_interval = Duration::from_secs(60);
+    let s = start(config);
+    let mut c = Client::h1(s.addr()).await;
+    c.enqueue(job("dd", json!(1))).await;
+    for h2 in [false, true] {
+        let mut t = if h2 {
+            Take::open_h2(s.addr(), "/jobs/take", None).await
+        } else {
+            Take::open(s.addr(), "/jobs/take", None).await
+        };
+        t.jobs(1).await;
+        let t0 = Instant::now();
+        drop(t);
+        eventually("requeued promptly", || {
+            let addr = s.addr();
+            async move {
+                Client::h1(addr)
+                    .await
+                    .get("/jobs/count?status=ready")
+                    .await
+                    .json()["count"]
+                    == 1
+            }
+        })
+        .await;
+        assert!(
+            t0.elapsed() < Duration::from_secs(5),
+            "h2={h2}: {:?}",
+            t0.elapsed()
+        );
+    }
+}
