@@ -48,6 +48,8 @@ class ClientJobsTest < ZizqTest
 
   def test_enqueue_null_payload_and_unknown_keyword
     assert_nil client.get_job(enqueue_job(payload: nil).id).payload
+    binary_text = "read from a socket".b
+    assert_equal({ "s" => "read from a socket" }, client.get_job(enqueue_job(payload: { "s" => binary_text }).id).payload)
     assert_raises(ArgumentError) { client.enqueue(queue: "q", type: "t", payload: 1, colour: "red") }
   end
 

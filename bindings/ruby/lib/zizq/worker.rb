@@ -65,12 +65,13 @@ module Zizq
     # worker gracefully before it propagates.
     def run
       start
-      @threads.each(&:join)
-      raise @failure if @failure
-
+      begin
+        @threads.each(&:join)
+        raise @failure if @failure
+      ensure
+        stop
+      end
       nil
-    ensure
-      stop
     end
 
     # Stop in the safe order: stop taking, let running handlers finish,
