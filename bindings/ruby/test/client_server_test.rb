@@ -61,6 +61,16 @@ class ClientServerTest < ZizqTest
     unreachable.close
   end
 
+  def test_reset_connections_are_connection_errors_and_the_client_recovers
+    require_own_server
+    client.health
+    server.faults(reset_connections: 1)
+    assert_equal({ "status" => "ok" }, client.health, "an idempotent GET is retried once")
+    server.faults(reset_connections: 1)
+    assert_raises(Zizq::ConnectionError) { enqueue_job }
+    assert_equal 0, client.count_jobs
+  end
+
   def test_read_timeout
     require_own_server
     slow = new_client(read_timeout: 0.2)

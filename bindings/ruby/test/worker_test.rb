@@ -85,6 +85,33 @@ class WorkerTest < ZizqTest
     wait_until { client.count_jobs(status: "ready") == 3 }
   end
 
+  def test_failed_ack_requests_are_retried_before_stop_returns
+    require_own_server
+    server.faults(fail_requests: { status: 503, count: 2, method: "POST", path: "/jobs/success" })
+    handled = Thread::Queue.new
+    4.times { enqueue_job }
+    worker = start_worker { |job| handled << job }
+    wait_until { handled.size == 4 }
+    assert worker.stop
+    assert_equal 0, client.count_jobs
+    assert_equal 4, worker.stats[:acked]
+    assert_nil server.state.dig("faults", "fail_requests"), "both injected failures were hit"
+  end
+
+  def test_reconnects_after_the_server_drops_the_stream
+    require_own_server
+    handled = Thread::Queue.new
+    worker = start_worker { |job| handled << job }
+    enqueue_job
+    wait_until { handled.size == 1 }
+    wait_until { server.close_streams == 1 }
+    enqueue_job
+    wait_until { handled.size == 2 }
+    assert worker.stop
+    assert_operator worker.stats[:reconnects], :>=, 1
+    assert_equal 0, client.count_jobs
+  end
+
   def test_stop_timeout_leaves_the_job_to_the_server
     job = enqueue_job
     release = Thread::Queue.new
