@@ -13,8 +13,8 @@ module Zizq
   # A handler that raises has its job nacked with the exception's class,
   # message and backtrace (the server then retries it with backoff). Raise
   # Zizq::Retry to choose the retry time, Zizq::Kill to give up on the job.
-  # Call `stop` from another thread (or a signal handler's thread), not
-  # from a handler.
+  # Call `stop` from another thread, not from a handler; a signal trap
+  # cannot take locks, so from there start a thread that calls it.
   class Worker
     # How long a handler thread waits for a job between checks for
     # Thread#raise / Thread#kill (Ruby cannot interrupt a call into the
