@@ -240,6 +240,19 @@ enum zizq_status zizq_client_close(const struct zizq_client *client);
 // connections close when nothing uses them any more.
 void zizq_client_free(struct zizq_client *client);
 
+// A new handle that shares `client`'s connections and options but has its
+// own cancellation scope: `zizq_client_cancel` on it interrupts only the
+// calls made through it (e.g. one per Go context or per request). Closing
+// `client` closes it too. Release it with `zizq_client_free`.
+enum zizq_status zizq_client_derive(const struct zizq_client *client,
+                                    struct zizq_client **out,
+                                    struct zizq_error **err);
+
+// Interrupt the calls in progress through this handle, from any thread:
+// they return `ZIZQ_E_CANCELLED` promptly. Later calls run normally. Take
+// streams and workers are not affected (close them instead).
+enum zizq_status zizq_client_cancel(const struct zizq_client *client);
+
 // The client's wire format.
 enum zizq_format zizq_client_format(const struct zizq_client *client);
 

@@ -153,10 +153,34 @@ fn tls_options(value: &Value) -> Result<TlsOptions> {
     })
 }
 
-/// A Zizq client. Cheap to clone; every clone shares the connections.
+/// A Zizq client. Cheap to clone; every clone shares the connections and
+/// the cancellation scope. [`Client::derive`] makes a handle with a scope of
+/// its own.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    scope: Arc<Scope>,
+}
+
+/// Cancellation of the calls made through one handle: `cancel` interrupts
+/// the calls in progress, later calls run normally.
+#[derive(Default)]
+struct Scope {
+    current: std::sync::Mutex<CancellationToken>,
+}
+
+impl Scope {
+    fn token(&self) -> CancellationToken {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn cancel(&self) {
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *current).cancel();
+    }
 }
 
 struct Inner {
@@ -178,6 +202,7 @@ impl Client {
                 pool,
                 closed: CancellationToken::new(),
             }),
+            scope: Arc::default(),
         })
     }
 
@@ -199,6 +224,21 @@ impl Client {
 
     pub fn closed_token(&self) -> &CancellationToken {
         &self.inner.closed
+    }
+
+    /// A handle sharing this client's connections and options, whose calls
+    /// can be cancelled on their own (`cancel`); closing the client closes it.
+    pub fn derive(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            scope: Arc::default(),
+        }
+    }
+
+    /// Make the calls in progress through this handle (and its clones) fail
+    /// with `ZIZQ_E_CANCELLED`. Later calls run normally.
+    pub fn cancel(&self) {
+        self.scope.cancel();
     }
 
     pub fn is_closed(&self) -> bool {
@@ -300,7 +340,9 @@ impl Client {
         codec::decode(self.format(), body)
     }
 
-    /// Run an operation to completion from a host thread.
+    /// Run an operation to completion from a host thread. The handle's
+    /// cancellation scope is captured now, so a `cancel` racing with the
+    /// start of the call still interrupts it.
     pub fn block<T, F, Fut>(&self, op: F) -> Result<T>
     where
         F: FnOnce(Client) -> Fut,
@@ -310,7 +352,18 @@ impl Client {
         if self.is_closed() {
             return Err(Error::closed());
         }
-        runtime::block_on(op(self.clone()))
+        let cancelled = self.scope.token();
+        let work = op(self.clone());
+        runtime::block_on(async move {
+            tokio::select! {
+                biased;
+                _ = cancelled.cancelled() => Err(Error::new(
+                    crate::error::Status::ZIZQ_E_CANCELLED,
+                    "the call was cancelled",
+                )),
+                result = work => result,
+            }
+        })
     }
 }
 

@@ -295,3 +295,41 @@ fn error_object_accessors_tolerate_null() {
         assert!(!zizq_error_retryable(ptr::null()));
     }
 }
+
+#[test]
+fn derived_handles_cancel_their_own_calls() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("json"));
+    let mut raw = ptr::null_mut();
+    check(|e| unsafe { zizq_client_derive(c.ptr, &mut raw, e) }).unwrap();
+    let d = Arc::new(Client {
+        ptr: raw,
+        format: c.format,
+    });
+    control.set_delay_ms(3000);
+    let on_parent = {
+        let c = c.clone();
+        std::thread::spawn(move || c.health())
+    };
+    let on_derived = {
+        let d = d.clone();
+        std::thread::spawn(move || d.health())
+    };
+    wait_until(5, "both requests in flight", || {
+        control.state().requests >= 2
+    });
+    let t = Instant::now();
+    assert_eq!(unsafe { zizq_client_cancel(d.ptr) }, S::ZIZQ_OK);
+    let err = on_derived.join().unwrap().unwrap_err();
+    assert_eq!(err.status, S::ZIZQ_E_CANCELLED);
+    assert!(t.elapsed() < Duration::from_secs(2));
+    // The parent's call was not affected.
+    assert!(on_parent.join().unwrap().is_ok());
+    control.set_delay_ms(0);
+    // Cancel is an edge, not a state: the next call works.
+    assert!(d.health().is_ok());
+    // Closing the parent closes the derived handle.
+    c.close();
+    assert_eq!(d.health().unwrap_err().status, S::ZIZQ_E_CLOSED);
+}

@@ -118,6 +118,39 @@ pub unsafe extern "C" fn zizq_client_free(client: *mut zizq_client) {
     })
 }
 
+/// A new handle that shares `client`'s connections and options but has its
+/// own cancellation scope: `zizq_client_cancel` on it interrupts only the
+/// calls made through it (e.g. one per Go context or per request). Closing
+/// `client` closes it too. Release it with `zizq_client_free`.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_derive(
+    client: *const zizq_client,
+    out: *mut *mut zizq_client,
+    err: *mut *mut zizq_error,
+) -> zizq_status {
+    boundary(err, || {
+        let parent = handle(client, "client")?;
+        let derived = parent.get()?.derive();
+        out_arg(out, "out")?;
+        *out = Box::into_raw(Box::new(zizq_client {
+            client: derived,
+            generation: parent.generation,
+        }));
+        Ok(())
+    })
+}
+
+/// Interrupt the calls in progress through this handle, from any thread:
+/// they return `ZIZQ_E_CANCELLED` promptly. Later calls run normally. Take
+/// streams and workers are not affected (close them instead).
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_cancel(client: *const zizq_client) -> zizq_status {
+    boundary(std::ptr::null_mut(), || {
+        client_arg(client)?.cancel();
+        Ok(())
+    })
+}
+
 /// The client's wire format.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_format(client: *const zizq_client) -> zizq_format {

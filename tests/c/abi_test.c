@@ -230,6 +230,12 @@ static void test_jobs(const char *url, int faults) {
     OK(zizq_doc_get_len(ZIZQ_FORMAT_JSON, out.data, out.len, "jobs", &n, &err_));
     EXPECT(n == 1);
     zizq_buf_free(&out);
+    zizq_client *scoped = NULL;
+    OK(zizq_client_derive(c, &scoped, &err_));
+    EXPECT(zizq_client_cancel(scoped) == ZIZQ_OK);
+    OK(zizq_health(scoped, &out, &err_)); /* cancel interrupts calls in progress only */
+    zizq_buf_free(&out);
+    zizq_client_free(scoped);
     OK(zizq_get_queues(c, &out, &err_));
     EXPECT(buf_eq(&out, "{\"queues\":[\"c-other\",\"c-test\"]}"));
     zizq_buf_free(&out);
