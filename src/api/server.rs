@@ -35,9 +35,10 @@ pub fn get_path(client: &Client, link: &str) -> Result<Bytes> {
 
 /// Turn a page link into a request path on this client's server. Absolute
 /// URLs must point at the same scheme, host and port. The server inserts
-/// filter values raw (spaces, `#`, non-ASCII), so bytes that cannot appear in
-/// a URI are percent-encoded again.
+/// every query value but `filter` raw (already decoded: spaces, `+`, `&`,
+/// `%`, `#`, non-ASCII), so the query is re-encoded before it is sent.
 pub fn link_path(client: &Client, link: &str) -> Result<String> {
+    let link = &reencode_link_query(link);
     let path = if link.starts_with("http://") || link.starts_with("https://") {
         let uri: Uri = escape_link(link)
             .parse()
@@ -71,6 +72,53 @@ pub fn link_path(client: &Client, link: &str) -> Result<String> {
         )));
     };
     Ok(path)
+}
+
+/// Query parameters of the server's page links, in the order it writes them.
+const LINK_KEYS: [&str; 11] = [
+    "from", "order", "limit", "status", "queue", "type", "id", "priority", "ready_at",
+    "attempts", "filter",
+];
+
+/// Re-encode the query of a server page link. A value may itself contain
+/// `&`, so a parameter starts only at an `&` followed by a known `key=`;
+/// `filter` is the one value the server already percent-encodes.
+fn reencode_link_query(link: &str) -> String {
+    let Some((head, query)) = link.split_once('?') else {
+        return link.to_string();
+    };
+    let starts_param = |rest: &str| {
+        LINK_KEYS
+            .iter()
+            .any(|k| rest.strip_prefix(k).is_some_and(|r| r.starts_with('=')))
+    };
+    let mut params = Vec::new();
+    let mut start = 0;
+    for (i, _) in query.match_indices('&') {
+        if starts_param(&query[i + 1..]) {
+            params.push(&query[start..i]);
+            start = i + 1;
+        }
+    }
+    params.push(&query[start..]);
+    let mut out = String::with_capacity(link.len() + 16);
+    out.push_str(head);
+    for (n, param) in params.iter().enumerate() {
+        out.push(if n == 0 { '?' } else { '&' });
+        match param.split_once('=') {
+            Some(("filter", value)) => {
+                out.push_str("filter=");
+                out.push_str(value);
+            }
+            Some((key, value)) => {
+                out.push_str(key);
+                out.push('=');
+                out.push_str(&super::enc(value));
+            }
+            None => out.push_str(&super::enc(param)),
+        }
+    }
+    out
 }
 
 fn escape_link(link: &str) -> String {
