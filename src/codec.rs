@@ -174,6 +174,19 @@ pub fn error_message(content_type: Option<Format>, body: &[u8], http_status: u16
     }
 }
 
+/// Follow a dotted path (`"pages.next"`, `"jobs.0.id"`) into a document;
+/// numeric segments index arrays.
+pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    if path.is_empty() {
+        return Some(value);
+    }
+    path.split('.').try_fold(value, |v, segment| match v {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,17 +232,4 @@ mod tests {
         assert_eq!(error_message(None, b"plain text", 400), "plain text");
         assert_eq!(error_message(None, b"", 503), "HTTP 503");
     }
-}
-
-/// Follow a dotted path (`"pages.next"`, `"jobs.0.id"`) into a document;
-/// numeric segments index arrays.
-pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    if path.is_empty() {
-        return Some(value);
-    }
-    path.split('.').try_fold(value, |v, segment| match v {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
 }

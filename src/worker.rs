@@ -421,8 +421,9 @@ impl Worker {
         let mut h = inner.handout();
         h.stopping = true;
         inner.changed.notify_all();
-        // 2. Let handed-out jobs finish.
-        while !h.outstanding.is_empty() {
+        // 2. Let handed-out jobs finish. Once the client is closed their
+        // outcomes cannot be sent, and the server requeues them anyway.
+        while !h.outstanding.is_empty() && !inner.client.is_closed() {
             let now = Instant::now();
             if now >= deadline {
                 break;
@@ -433,7 +434,11 @@ impl Worker {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        let unresolved = h.outstanding.len();
+        let unresolved = if inner.client.is_closed() {
+            0
+        } else {
+            h.outstanding.len()
+        };
         drop(h);
         // 3. Flush every queued ack and nack.
         lock(&inner.outcomes).take();
@@ -541,8 +546,18 @@ impl Drop for Worker {
     }
 }
 
-/// Keep a take stream open and its jobs flowing until shutdown.
+/// Keep a take stream open and its jobs flowing until shutdown, or until the
+/// client is closed: the take connection is the worker's own, so closing the
+/// client must end it here.
 async fn stream_loop(inner: Arc<Inner>) {
+    let closed = inner.client.closed_token().clone();
+    tokio::select! {
+        _ = closed.cancelled() => inner.fail(Error::closed()),
+        _ = take_until_shutdown(&inner) => {}
+    }
+}
+
+async fn take_until_shutdown(inner: &Arc<Inner>) {
     let client = &inner.client;
     let options = &inner.options;
     let path = client.full_path(&options.take.path());
@@ -561,7 +576,7 @@ async fn stream_loop(inner: Arc<Inner>) {
                 add(&inner.counters.connects, 1);
                 let sink = Sink {
                     epoch: inner.new_epoch(),
-                    inner: &inner,
+                    inner,
                 };
                 let mut parser =
                     FrameParser::new(client.format(), client.options().max_frame_bytes);

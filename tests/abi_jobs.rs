@@ -211,8 +211,7 @@ fn page_links_with_awkward_names_are_followed() {
         let first = c.list_jobs(args).unwrap();
         let next = first["pages"]["next"].as_str().unwrap().to_string();
         let p = cstr(&next);
-        let second =
-            c.dec(&buf(|o, e| unsafe { zizq_get_path(c.ptr, p.as_ptr(), o, e) }).unwrap());
+        let second = c.dec(&buf(|o, e| unsafe { zizq_get_path(c.ptr, p.as_ptr(), o, e) }).unwrap());
         let got: Vec<&str> = second["jobs"]
             .as_array()
             .unwrap()

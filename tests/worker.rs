@@ -204,6 +204,7 @@ fn survives_stream_cuts() {
     let s = w.stats();
     let duplicates: usize = seen.values().map(|n| n - 1).sum();
     assert_eq!(seen.len(), 200);
+    assert!(ids.iter().all(|id| seen.contains_key(id)), "every job handled");
     assert!(s["reconnects"].as_u64().unwrap() >= 5, "{s}");
     assert_eq!(c.count_jobs(json!({})).unwrap(), 0, "{s}");
     assert_eq!(s["in_flight"], 0);
@@ -231,6 +232,7 @@ fn reconnects_when_heartbeats_stop() {
     let ids = seed_jobs(&c, "hb", 50);
     let seen = process_all(&w, 2);
     assert_eq!(seen.len(), 50);
+    assert!(ids.iter().all(|id| seen.contains_key(id)), "every job handled");
     w.shutdown(5000).unwrap();
     let s = w.stats();
     assert!(
@@ -251,6 +253,7 @@ fn retries_failing_acks_and_tolerates_slow_answers() {
     let w = Arc::new(Worker::new(c.clone(), fast_options()).unwrap());
     let seen = process_all(&w, 4);
     assert_eq!(seen.len(), 150);
+    assert!(ids.iter().all(|id| seen.contains_key(id)), "every job handled");
     w.shutdown(20_000).unwrap();
     control.clear_faults();
     let s = w.stats();
@@ -363,4 +366,45 @@ fn invalid_worker_options_and_wakeup() {
         assert_eq!(t.join().unwrap().unwrap(), 0);
     }
     w.shutdown(1000).unwrap();
+}
+
+#[test]
+fn closing_the_client_stops_its_worker() {
+    let env = Env::new();
+    for format in FORMATS {
+        let observer = env.client(format);
+        observer.erase_all_data().unwrap();
+        seed_jobs(&observer, "closing", 20);
+        let c = Arc::new(env.client(format));
+        let w = Arc::new(
+            Worker::new(c.clone(), json!({"queues": ["closing"], "prefetch": 5})).unwrap(),
+        );
+        let first = w.next(1, 5000).unwrap();
+        assert_eq!(first.len(), 1);
+        // A thread blocked in next() is woken by the close.
+        let waiter = {
+            let w = w.clone();
+            std::thread::spawn(move || loop {
+                match w.next(100, 10_000) {
+                    Ok(_) => continue, // buffered jobs, not acked
+                    Err(e) => return e.status,
+                }
+            })
+        };
+        c.close();
+        assert_eq!(waiter.join().unwrap(), S::ZIZQ_E_CLOSED);
+        assert_eq!(w.next(1, 0).unwrap_err().status, S::ZIZQ_E_CLOSED);
+        assert_eq!(w.stats()["state"], "failed");
+        // The take connection was closed, so the server requeued every job.
+        wait_until(10, "jobs requeued after close", || {
+            observer
+                .count_jobs(json!({"queue": "closing", "status": "ready"}))
+                .unwrap()
+                == 20
+        });
+        // Shutdown does not wait for handed-out jobs whose acks cannot be sent.
+        let started = std::time::Instant::now();
+        w.shutdown(30_000).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
 }

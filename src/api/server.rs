@@ -76,8 +76,8 @@ pub fn link_path(client: &Client, link: &str) -> Result<String> {
 
 /// Query parameters of the server's page links, in the order it writes them.
 const LINK_KEYS: [&str; 11] = [
-    "from", "order", "limit", "status", "queue", "type", "id", "priority", "ready_at",
-    "attempts", "filter",
+    "from", "order", "limit", "status", "queue", "type", "id", "priority", "ready_at", "attempts",
+    "filter",
 ];
 
 /// Re-encode the query of a server page link. A value may itself contain
