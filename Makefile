@@ -62,7 +62,7 @@ check-exports: build
 	@echo "exports: $$(nm -D --defined-only $(LIB) | wc -l) zizq_* functions, all exercised by the C test"
 
 test-rust:
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --release
 
 test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput
 	ASAN_OPTIONS=detect_leaks=1 scripts/with-testserver.sh $(BUILD_C)/abi_test

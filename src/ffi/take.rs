@@ -35,9 +35,27 @@ pub struct zizq_batch {
 }
 
 impl zizq_batch {
-    pub(crate) fn boxed(jobs: Vec<Job>) -> *mut zizq_batch {
+    fn boxed(jobs: Vec<Job>) -> *mut zizq_batch {
         let views = jobs.iter().map(view).collect();
         Box::into_raw(Box::new(zizq_batch { _jobs: jobs, views }))
+    }
+
+    /// Hand over up to `max_jobs` (0 = all) from `next` in `*out`: a batch,
+    /// or NULL when there were none (timeout or wakeup).
+    pub(crate) unsafe fn hand_over(
+        out: *mut *mut zizq_batch,
+        max_jobs: usize,
+        next: impl FnOnce(usize) -> Result<Vec<Job>>,
+    ) -> Result<()> {
+        out_arg(out, "out")?;
+        let max = if max_jobs == 0 { usize::MAX } else { max_jobs };
+        let jobs = next(max)?;
+        *out = if jobs.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            zizq_batch::boxed(jobs)
+        };
+        Ok(())
     }
 }
 
@@ -143,15 +161,9 @@ pub unsafe extern "C" fn zizq_take_next(
 ) -> zizq_status {
     boundary(err, || {
         let stream = &handle(stream, "stream")?.stream;
-        out_arg(out, "out")?;
-        let max = if max_jobs == 0 { usize::MAX } else { max_jobs };
-        let jobs = stream.next(max, timeout_from_ms(timeout_ms))?;
-        *out = if jobs.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            zizq_batch::boxed(jobs)
-        };
-        Ok(())
+        zizq_batch::hand_over(out, max_jobs, |max| {
+            stream.next(max, timeout_from_ms(timeout_ms))
+        })
     })
 }
 

@@ -60,15 +60,9 @@ pub unsafe extern "C" fn zizq_worker_next(
 ) -> zizq_status {
     boundary(err, || {
         let worker = &handle(worker, "worker")?.worker;
-        out_arg(out, "out")?;
-        let max = if max_jobs == 0 { usize::MAX } else { max_jobs };
-        let jobs = worker.next(max, timeout_from_ms(timeout_ms))?;
-        *out = if jobs.is_empty() {
-            std::ptr::null_mut()
-        } else {
-            zizq_batch::boxed(jobs)
-        };
-        Ok(())
+        zizq_batch::hand_over(out, max_jobs, |max| {
+            worker.next(max, timeout_from_ms(timeout_ms))
+        })
     })
 }
 
