@@ -204,7 +204,10 @@ fn survives_stream_cuts() {
     let s = w.stats();
     let duplicates: usize = seen.values().map(|n| n - 1).sum();
     assert_eq!(seen.len(), 200);
-    assert!(ids.iter().all(|id| seen.contains_key(id)), "every job handled");
+    assert!(
+        ids.iter().all(|id| seen.contains_key(id)),
+        "every job handled"
+    );
     assert!(s["reconnects"].as_u64().unwrap() >= 5, "{s}");
     assert_eq!(c.count_jobs(json!({})).unwrap(), 0, "{s}");
     assert_eq!(s["in_flight"], 0);
@@ -232,7 +235,10 @@ fn reconnects_when_heartbeats_stop() {
     let ids = seed_jobs(&c, "hb", 50);
     let seen = process_all(&w, 2);
     assert_eq!(seen.len(), 50);
-    assert!(ids.iter().all(|id| seen.contains_key(id)), "every job handled");
+    assert!(
+        ids.iter().all(|id| seen.contains_key(id)),
+        "every job handled"
+    );
     w.shutdown(5000).unwrap();
     let s = w.stats();
     assert!(
@@ -253,7 +259,10 @@ fn retries_failing_acks_and_tolerates_slow_answers() {
     let w = Arc::new(Worker::new(c.clone(), fast_options()).unwrap());
     let seen = process_all(&w, 4);
     assert_eq!(seen.len(), 150);
-    assert!(ids.iter().all(|id| seen.contains_key(id)), "every job handled");
+    assert!(
+        ids.iter().all(|id| seen.contains_key(id)),
+        "every job handled"
+    );
     w.shutdown(20_000).unwrap();
     control.clear_faults();
     let s = w.stats();
