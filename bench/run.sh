@@ -90,14 +90,18 @@ start_server() {
 }
 
 # ----------------------------------------------------------- throughput
-# run_once PROGRAM FORMAT -> "enqueue scan dequeue cpu_seconds wall_seconds"
+# run_once PROGRAM FORMAT ->
+#   "enqueue scan dequeue cpu_seconds wall_seconds peak_rss_kib (0 if unknown)"
 # CPU is user+sys of the client process alone (bash's `time` keyword:
 # getrusage of the waited-for child; the server is not a child of it).
 run_once() {
   local prog="$1" format="$2" tmp rates
   tmp="$(mktemp -d)"
   local TIMEFORMAT='%3U %3S %3R'
-  if ! { time env ZIZQ_URL="$ZIZQ_URL" ZIZQ_FORMAT="$format" JOB_COUNT="$JOB_COUNT" \
+  # GNU time, when installed, only adds the client's peak RSS (%M, KiB).
+  local rss=()
+  [ -x /usr/bin/time ] && rss=(/usr/bin/time -f %M -o "$tmp/rss")
+  if ! { time "${rss[@]}" env ZIZQ_URL="$ZIZQ_URL" ZIZQ_FORMAT="$format" JOB_COUNT="$JOB_COUNT" \
            CONCURRENCY="$CONCURRENCY" PREFETCH="$PREFETCH" \
            "$prog" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"; then
     log "$prog failed:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1
@@ -113,8 +117,10 @@ run_once() {
     log "$prog: dequeued $4 of $JOB_COUNT jobs"; rm -rf "$tmp"; exit 1
   fi
   read -r user sys real <"$tmp/time"
+  local maxrss=0
+  [ -s "$tmp/rss" ] && maxrss="$(tail -1 "$tmp/rss")"
   rm -rf "$tmp"
-  echo "$1 $2 $3 $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }') $real"
+  echo "$1 $2 $3 $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }') $real $maxrss"
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
@@ -137,9 +143,9 @@ throughput() {
         res="$(run_once "$prog" "$format")"
         set -- $res
         col[$client.enq]+=" $1"; col[$client.scan]+=" $2"; col[$client.deq]+=" $3"
-        col[$client.cpu]+=" $4"
-        log "$(printf '   %-7s run %d/%d %-8s enqueue %7s  scan %7s  dequeue %7s jobs/s  cpu %6ss  wall %6ss' \
-          "$format" "$r" "$REPEAT" "$client" "$1" "$2" "$3" "$4" "$5")"
+        col[$client.cpu]+=" $4"; col[$client.rss]+=" $6"
+        log "$(printf '   %-7s run %d/%d %-8s enqueue %7s  scan %7s  dequeue %7s jobs/s  cpu %6ss  wall %6ss  rss %6s KiB' \
+          "$format" "$r" "$REPEAT" "$client" "$1" "$2" "$3" "$4" "$5" "$6")"
       done
     done
     local t
@@ -158,6 +164,11 @@ throughput() {
       awk -v a="$ca" -v b="$cb" -v n="$JOB_COUNT" 'BEGIN {
         printf "%-22s %12.2f %12.2f %17.2fx\n", "client CPU s/run", a, b, a / b
         printf "%-22s %12.1f %12.1f %17.2fx\n", "client CPU us/job", a * 1e6 / n, b * 1e6 / n, a / b }'
+      ca="$(median <<<"${col[libzizq.rss]}")"; cb="$(median <<<"${col[official.rss]}")"
+      if [ "$ca" != 0 ]; then
+        awk -v a="$ca" -v b="$cb" 'BEGIN {
+          printf "%-22s %12.1f %12.1f %17.2fx\n", "client peak RSS MiB", a / 1024, b / 1024, a / b }'
+      fi
     )"
     printf '%s\n' "$t"
     tables+="$t"$'\n'
@@ -168,7 +179,7 @@ throughput() {
 client CPU = user+sys of the client process for a whole run (start-up, cleanup,
 enqueue, scan and dequeue phases), server excluded; us/job = that / JOB_COUNT
 (each job is enqueued, scanned and dequeued once). Ratios > 1 favour libzizq
-for jobs/s, < 1 favour libzizq for CPU.
+for jobs/s, < 1 favour libzizq for CPU and RSS.
 EOF
 }
 
