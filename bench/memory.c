@@ -97,6 +97,8 @@ static void *handler(void *arg) {
             st = zizq_worker_ack(s->worker, zizq_batch_get(batch, i)->id, &err);
             if (st != ZIZQ_OK) fail("worker_ack", st, err);
             long n = atomic_fetch_add(&s->handled, 1) + 1;
+            /* The last job: release the other handlers from their wait. */
+            if (n == s->count) zizq_worker_wakeup(s->worker);
             if (n % MARK == 0 || n == s->count) {
                 char label[64];
                 snprintf(label, sizeof label, "after %ld jobs:", n);

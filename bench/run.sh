@@ -7,8 +7,10 @@
 #   bench/run.sh memory     peak RSS of the libzizq worker over 1,000,000 jobs
 #
 # Knobs (environment): REPEAT (3), JOB_COUNT (20000), CONCURRENCY (25),
-# PREFETCH (2 x CONCURRENCY), FORMATS ("msgpack json"), SKIP_BUILD (0),
-# MEMORY_JOBS (1000000).
+# PREFETCH (2 x CONCURRENCY), FORMATS ("msgpack json"), WARMUP (1 untimed
+# run of each client per format before the measured ones), SKIP_BUILD (0),
+# MEMORY_JOBS (1000000), THROUGHPUT_C (examples-c/throughput.c: the C program
+# run as the libzizq side; point it at a variant to compare).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -21,7 +23,9 @@ JOB_COUNT="${JOB_COUNT:-20000}"
 CONCURRENCY="${CONCURRENCY:-25}"
 PREFETCH="${PREFETCH:-$((2 * CONCURRENCY))}"
 FORMATS="${FORMATS:-msgpack json}"
+WARMUP="${WARMUP:-1}"
 MEMORY_JOBS="${MEMORY_JOBS:-1000000}"
+THROUGHPUT_C="${THROUGHPUT_C:-examples-c/throughput.c}"
 CC="${CC:-cc}"
 CARGO="${CARGO:-cargo}"
 
@@ -50,8 +54,8 @@ build() {
     log "== compiling bench/memory.c"
     "$CC" -O2 -std=c11 -Wall -Wextra -Iinclude bench/memory.c -o "$MEMORY_BIN" "${link[@]}"
   else
-    log "== compiling examples-c/throughput.c"
-    "$CC" -O2 -std=c11 -Wall -Wextra -Iinclude examples-c/throughput.c -o "$LIBZIZQ_BIN" "${link[@]}"
+    log "== compiling $THROUGHPUT_C"
+    "$CC" -O2 -std=c11 -Wall -Wextra -Iinclude "$THROUGHPUT_C" -o "$LIBZIZQ_BIN" "${link[@]}"
     log "== building bench/official (zizq $(sed -n '/^name = "zizq"$/{n;s/version = "\(.*\)"/\1/p}' "$OFFICIAL_DIR/Cargo.lock"), release)"
     CARGO_TARGET_DIR="$OFFICIAL_DIR/target" \
       "$CARGO" build --release --quiet --locked --manifest-path "$OFFICIAL_DIR/Cargo.toml"
@@ -90,8 +94,19 @@ start_server() {
 }
 
 # ----------------------------------------------------------- throughput
+# Server-side counters around each run (not part of the client's figures):
+# CPU ticks of the server process and its HTTP request count (control API,
+# needs curl; -1 when unavailable).
+CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+server_requests() {
+  command -v curl >/dev/null || { echo -1; return; }
+  curl -fsS "$ZIZQ_URL/_testserver/state" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'
+}
+
 # run_once PROGRAM FORMAT ->
-#   "enqueue scan dequeue cpu_seconds wall_seconds peak_rss_kib (0 if unknown)"
+#   "enqueue scan dequeue cpu_seconds wall_seconds peak_rss_kib (0 if unknown)
+#    server_cpu_seconds server_requests (-1 if unknown)"
 # CPU is user+sys of the client process alone (bash's `time` keyword:
 # getrusage of the waited-for child; the server is not a child of it).
 run_once() {
@@ -101,6 +116,8 @@ run_once() {
   # GNU time, when installed, only adds the client's peak RSS (%M, KiB).
   local rss=()
   [ -x /usr/bin/time ] && rss=(/usr/bin/time -f %M -o "$tmp/rss")
+  local ticks0 req0
+  ticks0="$(server_ticks)"; req0="$(server_requests)"
   if ! { time "${rss[@]}" env ZIZQ_URL="$ZIZQ_URL" ZIZQ_FORMAT="$format" JOB_COUNT="$JOB_COUNT" \
            CONCURRENCY="$CONCURRENCY" PREFETCH="$PREFETCH" \
            "$prog" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"; then
@@ -116,21 +133,31 @@ run_once() {
   if [ "$4" != "$JOB_COUNT" ]; then
     log "$prog: dequeued $4 of $JOB_COUNT jobs"; rm -rf "$tmp"; exit 1
   fi
+  local srv_cpu reqs=-1 req1
+  srv_cpu="$(awk -v a="$ticks0" -v b="$(server_ticks)" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+  req1="$(server_requests)"
+  [ "$req0" -ge 0 ] && [ "$req1" -ge 0 ] && reqs=$((req1 - req0))
   read -r user sys real <"$tmp/time"
   local maxrss=0
   [ -s "$tmp/rss" ] && maxrss="$(tail -1 "$tmp/rss")"
   rm -rf "$tmp"
-  echo "$1 $2 $3 $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }') $real $maxrss"
+  echo "$1 $2 $3 $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }') $real $maxrss $srv_cpu $reqs"
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
   if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 throughput() {
-  log "== JOB_COUNT=$JOB_COUNT CONCURRENCY=$CONCURRENCY PREFETCH=$PREFETCH REPEAT=$REPEAT, formats: $FORMATS"
+  log "== JOB_COUNT=$JOB_COUNT CONCURRENCY=$CONCURRENCY PREFETCH=$PREFETCH REPEAT=$REPEAT WARMUP=$WARMUP, formats: $FORMATS"
   local tables=""
   for format in $FORMATS; do
     declare -A col=()
+    # Warm-up: the first run on a fresh server (or in a new format) is
+    # slower for whoever happens to go first; it is not counted.
+    for ((r = 1; r <= WARMUP; r++)); do
+      run_once "$LIBZIZQ_BIN" "$format" >/dev/null
+      run_once "$OFFICIAL_BIN" "$format" >/dev/null
+    done
     for ((r = 1; r <= REPEAT; r++)); do
       # Alternate which client goes first, so neither always runs on a
       # server that has just been warmed up (or fragmented) by the other.
@@ -143,9 +170,9 @@ throughput() {
         res="$(run_once "$prog" "$format")"
         set -- $res
         col[$client.enq]+=" $1"; col[$client.scan]+=" $2"; col[$client.deq]+=" $3"
-        col[$client.cpu]+=" $4"; col[$client.rss]+=" $6"
-        log "$(printf '   %-7s run %d/%d %-8s enqueue %7s  scan %7s  dequeue %7s jobs/s  cpu %6ss  wall %6ss  rss %6s KiB' \
-          "$format" "$r" "$REPEAT" "$client" "$1" "$2" "$3" "$4" "$5" "$6")"
+        col[$client.cpu]+=" $4"; col[$client.rss]+=" $6"; col[$client.srv]+=" $7"; col[$client.req]+=" $8"
+        log "$(printf '   %-7s run %d/%d %-8s enqueue %7s  scan %7s  dequeue %7s jobs/s  cpu %6ss  wall %6ss  rss %6s KiB  server cpu %5ss  requests %5s' \
+          "$format" "$r" "$REPEAT" "$client" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8")"
       done
     done
     local t
@@ -169,6 +196,14 @@ throughput() {
         awk -v a="$ca" -v b="$cb" 'BEGIN {
           printf "%-22s %12.1f %12.1f %17.2fx\n", "client peak RSS MiB", a / 1024, b / 1024, a / b }'
       fi
+      ca="$(median <<<"${col[libzizq.srv]}")"; cb="$(median <<<"${col[official.srv]}")"
+      awk -v a="$ca" -v b="$cb" 'BEGIN {
+        printf "%-22s %12.2f %12.2f %18s\n", "server CPU s/run", a, b, (b > 0 ? sprintf("%.2fx", a / b) : "-") }'
+      ca="$(median <<<"${col[libzizq.req]}")"; cb="$(median <<<"${col[official.req]}")"
+      if [ "$ca" != -1 ]; then
+        awk -v a="$ca" -v b="$cb" 'BEGIN {
+          printf "%-22s %12.0f %12.0f %17.2fx\n", "HTTP requests/run", a, b, a / b }'
+      fi
     )"
     printf '%s\n' "$t"
     tables+="$t"$'\n'
@@ -179,7 +214,9 @@ throughput() {
 client CPU = user+sys of the client process for a whole run (start-up, cleanup,
 enqueue, scan and dequeue phases), server excluded; us/job = that / JOB_COUNT
 (each job is enqueued, scanned and dequeued once). Ratios > 1 favour libzizq
-for jobs/s, < 1 favour libzizq for CPU and RSS.
+for jobs/s, < 1 favour libzizq for CPU and RSS. Server CPU (10 ms ticks) and
+HTTP requests are what the server spent on that client's run; they are not
+part of the client CPU.
 EOF
 }
 
