@@ -78,7 +78,9 @@ static void *handle_jobs(void *arg) {
             const zizq_job *job = zizq_batch_get(batch, i);
             st = zizq_worker_ack(h->worker, job->id, &err);
             if (st != ZIZQ_OK) die("worker_ack", st, err);
-            atomic_fetch_add(&h->handled, 1);
+            /* The last job wakes every handler still waiting in next(). */
+            if (atomic_fetch_add(&h->handled, 1) + 1 == h->target)
+                zizq_worker_wakeup(h->worker);
         }
         zizq_batch_free(batch);
     }

@@ -343,7 +343,8 @@ enum zizq_status zizq_delete_cron_group_entry(const struct zizq_client *client,
 
 // Re-encode a document from format `from` to format `to` (`zizq_format`
 // values), e.g. MessagePack to JSON for printing, or JSON written by hand
-// to a MessagePack client's format.
+// to a MessagePack client's format. With `from == to` the document is
+// checked and copied unchanged.
 enum zizq_status zizq_doc_transcode(int32_t from,
                                     int32_t to,
                                     const uint8_t *doc,

@@ -108,7 +108,28 @@ pub fn transcode(from: Format, to: Format, bytes: bytes::Bytes) -> Result<bytes:
     if from == to {
         return Ok(bytes);
     }
-    Ok(encode(to, &decode(from, &bytes)?).into())
+    reencode(from, to, &bytes).map(Into::into)
+}
+
+/// Re-encode `bytes` from `from` to `to`. The same format is validated and
+/// copied as is. JSON is streamed straight into MessagePack (the common
+/// case: documents written by hand as JSON for a MessagePack client);
+/// MessagePack goes through a `Value` so that what JSON cannot hold (bin,
+/// ext, non-string keys) is refused.
+pub fn reencode(from: Format, to: Format, bytes: &[u8]) -> Result<Vec<u8>> {
+    match (from, to) {
+        _ if from == to => validate(from, bytes).map(|()| bytes.to_vec()),
+        (Format::Json, Format::Msgpack) => {
+            let mut de = serde_json::Deserializer::from_slice(bytes);
+            let mut out = Vec::with_capacity(bytes.len());
+            serde_transcode::transcode(&mut de, &mut rmp_serde::Serializer::new(&mut out))
+                .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
+            de.end()
+                .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
+            Ok(out)
+        }
+        _ => Ok(encode(to, &decode(from, bytes)?)),
+    }
 }
 
 /// Decode an argument document that must be a map; `None`/empty input means `{}`.
@@ -174,19 +195,6 @@ pub fn error_message(content_type: Option<Format>, body: &[u8], http_status: u16
     }
 }
 
-/// Follow a dotted path (`"pages.next"`, `"jobs.0.id"`) into a document;
-/// numeric segments index arrays.
-pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    if path.is_empty() {
-        return Some(value);
-    }
-    path.split('.').try_fold(value, |v, segment| match v {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-        _ => None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,21 +212,22 @@ mod tests {
     }
 
     #[test]
+    fn json_streams_into_msgpack_like_a_value_would() {
+        let text = br#"{"jobs":[{"type":"t","n":-3,"big":18446744073709551615,"f":1.5,"s":"\u00e9\n","z":null,"b":[true,false,{}]}]}"#;
+        let v: Value = serde_json::from_slice(text).unwrap();
+        let streamed = reencode(Format::Json, Format::Msgpack, text).unwrap();
+        assert_eq!(streamed, encode(Format::Msgpack, &v));
+        assert!(reencode(Format::Json, Format::Msgpack, b"{\"a\":1} x").is_err());
+        assert!(reencode(Format::Json, Format::Msgpack, b"{\"a\":").is_err());
+        assert!(reencode(Format::Json, Format::Msgpack, b"\"\xff\"").is_err());
+    }
+
+    #[test]
     fn rejects_bin_and_trailing_bytes() {
         assert!(decode(Format::Msgpack, &[0xc4, 0x01, 0x00]).is_err());
         assert!(decode(Format::Msgpack, &[0x01, 0x02]).is_err());
         assert!(decode(Format::Json, b"{} x").is_err());
         assert!(decode(Format::Json, b"\"\xff\"").is_err());
-    }
-
-    #[test]
-    fn lookup_paths() {
-        let v = json!({"jobs": [{"id": "a"}, {"id": "b"}], "pages": {"next": null}});
-        assert_eq!(lookup(&v, "jobs.1.id"), Some(&json!("b")));
-        assert_eq!(lookup(&v, "pages.next"), Some(&Value::Null));
-        assert_eq!(lookup(&v, "jobs.7.id"), None);
-        assert_eq!(lookup(&v, "jobs.x"), None);
-        assert_eq!(lookup(&v, ""), Some(&v));
     }
 
     #[test]

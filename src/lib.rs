@@ -10,6 +10,7 @@ pub mod codec;
 pub mod error;
 pub mod ffi;
 pub mod runtime;
+pub mod seek;
 pub mod stream;
 pub mod take;
 pub mod transport;

@@ -3,7 +3,7 @@
 //! then blocks until the server answered.
 
 use super::filters::{self, Filters, LIST_KEYS, WHERE_KEYS};
-use super::{args, count_field, enc, query_string, required_str};
+use super::{args, count_field, enc, query_string, required_str, shape};
 use crate::client::Client;
 use crate::codec;
 use crate::error::{Error, Result};
@@ -59,6 +59,18 @@ pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
 
 /// `POST /jobs/bulk` with `{"jobs": [...]}`.
 pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
+    if !shape::is_bulk_enqueue(client.format(), doc) {
+        check_bulk(client, doc)?;
+    }
+    let body = Bytes::copy_from_slice(doc);
+    client.block(move |c| async move {
+        c.call(Method::POST, "/jobs/bulk", Some(body), &[200, 201])
+            .await
+    })
+}
+
+/// The full check of a bulk enqueue document, naming what is wrong.
+fn check_bulk(client: &Client, doc: &[u8]) -> Result<()> {
     let map = args(client, doc, &["jobs"], "enqueue_bulk")?;
     let Some(Value::Array(jobs)) = map.get("jobs") else {
         return Err(Error::invalid("enqueue_bulk: `jobs` must be an array"));
@@ -69,11 +81,7 @@ pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
             .ok_or_else(|| Error::invalid(format!("enqueue_bulk: jobs[{i}] must be a map")))?;
         check_enqueue(job, &format!("enqueue_bulk: jobs[{i}]"))?;
     }
-    let body = Bytes::copy_from_slice(doc);
-    client.block(move |c| async move {
-        c.call(Method::POST, "/jobs/bulk", Some(body), &[200, 201])
-            .await
-    })
+    Ok(())
 }
 
 pub fn get_job(client: &Client, id: &str) -> Result<Bytes> {

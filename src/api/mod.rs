@@ -6,6 +6,7 @@ pub mod crons;
 pub mod filters;
 pub mod jobs;
 pub mod server;
+mod shape;
 
 use crate::codec;
 use crate::error::{Error, Result};

@@ -6,6 +6,7 @@ use super::error::zizq_error;
 use super::{boundary, bytes_arg, out_arg, str_arg, write_buf, zizq_buf};
 use crate::codec::{self, Format};
 use crate::error::{zizq_status, Error, Result, Status};
+use crate::seek::{seek, Found, Want};
 use serde_json::Value;
 use std::ffi::c_char;
 
@@ -17,22 +18,42 @@ fn format_arg(format: i32) -> Result<Format> {
     }
 }
 
-/// Decode `doc` and find the value at `path`.
-unsafe fn find(format: i32, doc: *const u8, len: usize, path: *const c_char) -> Result<Value> {
+/// Find the value (or the length) at `path` in `doc`, skipping the rest.
+unsafe fn find(
+    format: i32,
+    doc: *const u8,
+    len: usize,
+    path: *const c_char,
+    want: Want,
+) -> Result<Found> {
     let format = format_arg(format)?;
-    let value = codec::decode(format, bytes_arg(doc, len, "doc")?)?;
+    let doc = bytes_arg(doc, len, "doc")?;
     let path = str_arg(path, "path")?;
-    codec::lookup(&value, path).cloned().ok_or_else(|| {
-        Error::new(
+    match seek(format, doc, path, want)? {
+        Found::Missing => Err(Error::new(
             Status::ZIZQ_E_NOT_FOUND,
             format!("no value at path {path:?}"),
-        )
-    })
+        )),
+        found => Ok(found),
+    }
+}
+
+unsafe fn find_value(
+    format: i32,
+    doc: *const u8,
+    len: usize,
+    path: *const c_char,
+) -> Result<Value> {
+    match find(format, doc, len, path, Want::Value)? {
+        Found::Value(value) => Ok(value),
+        _ => unreachable!("Want::Value finds a value"),
+    }
 }
 
 /// Re-encode a document from format `from` to format `to` (`zizq_format`
 /// values), e.g. MessagePack to JSON for printing, or JSON written by hand
-/// to a MessagePack client's format.
+/// to a MessagePack client's format. With `from == to` the document is
+/// checked and copied unchanged.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_doc_transcode(
     from: i32,
@@ -46,8 +67,7 @@ pub unsafe extern "C" fn zizq_doc_transcode(
         let (from, to) = (format_arg(from)?, format_arg(to)?);
         let doc = bytes_arg(doc, doc_len, "doc")?;
         out_arg(out, "out")?;
-        let value = codec::decode(from, doc)?;
-        write_buf(out, codec::encode(to, &value).into());
+        write_buf(out, codec::reencode(from, to, doc)?.into());
         Ok(())
     })
 }
@@ -67,7 +87,7 @@ pub unsafe extern "C" fn zizq_doc_get_str(
 ) -> zizq_status {
     boundary(err, || {
         out_arg(out, "out")?;
-        match find(format, doc, doc_len, path)? {
+        match find_value(format, doc, doc_len, path)? {
             Value::String(s) => {
                 write_buf(out, s.into_bytes().into());
                 Ok(())
@@ -92,7 +112,7 @@ pub unsafe extern "C" fn zizq_doc_get_int(
 ) -> zizq_status {
     boundary(err, || {
         out_arg(out, "out")?;
-        let value = find(format, doc, doc_len, path)?;
+        let value = find_value(format, doc, doc_len, path)?;
         *out = value.as_i64().ok_or_else(|| {
             Error::invalid(format!(
                 "the value is {}, not an integer",
@@ -115,15 +135,14 @@ pub unsafe extern "C" fn zizq_doc_get_len(
 ) -> zizq_status {
     boundary(err, || {
         out_arg(out, "out")?;
-        *out = match find(format, doc, doc_len, path)? {
-            Value::Array(items) => items.len(),
-            Value::Object(map) => map.len(),
-            other => {
+        *out = match find(format, doc, doc_len, path, Want::Len)? {
+            Found::Len(n) => n,
+            Found::NotContainer(kind) => {
                 return Err(Error::invalid(format!(
-                    "the value is {}, not an array or a map",
-                    codec::kind(&other)
+                    "the value is {kind}, not an array or a map"
                 )))
             }
+            _ => unreachable!("Want::Len finds a length"),
         };
         Ok(())
     })

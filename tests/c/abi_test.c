@@ -146,6 +146,21 @@ static void test_basics(void) {
     EXPECT(zizq_doc_transcode(ZIZQ_FORMAT_MSGPACK, ZIZQ_FORMAT_JSON, mp.data, 3, &out, NULL) == ZIZQ_E_DECODE);
     EXPECT(zizq_doc_transcode(9, ZIZQ_FORMAT_JSON, mp.data, mp.len, &out, NULL) == ZIZQ_E_INVALID_ARG);
     zizq_buf_free(&mp);
+    /* Paths are read without decoding the rest, which must still be well formed. */
+    static const char page[] = "{\"jobs\":[{\"id\":\"a\"},{\"id\":\"b\"}],\"pages\":{\"next\":\"/jobs?from=b\"}}";
+    OK(zizq_doc_get_str(ZIZQ_FORMAT_JSON, DOC(page), "jobs.1.id", &out, &err_));
+    EXPECT(out.len == 1 && out.data[0] == 'b');
+    zizq_buf_free(&out);
+    OK(zizq_doc_get_str(ZIZQ_FORMAT_JSON, DOC(page), "pages.next", &out, &err_));
+    EXPECT(out.len == 12);
+    zizq_buf_free(&out);
+    EXPECT(zizq_doc_get_len(ZIZQ_FORMAT_JSON, DOC("{\"jobs\":[1,2,3]} x"), "jobs", &n, NULL) == ZIZQ_E_DECODE);
+    EXPECT(zizq_doc_get_len(ZIZQ_FORMAT_JSON, DOC("{\"jobs\":7}"), "jobs", &n, NULL) == ZIZQ_E_INVALID_ARG);
+    /* Same format: checked and copied as given. */
+    OK(zizq_doc_transcode(ZIZQ_FORMAT_JSON, ZIZQ_FORMAT_JSON, DOC("{\"a\": 1}"), &out, &err_));
+    EXPECT(out.len == 8);
+    zizq_buf_free(&out);
+    EXPECT(zizq_doc_transcode(ZIZQ_FORMAT_JSON, ZIZQ_FORMAT_JSON, DOC("{\"a\": }"), &out, NULL) == ZIZQ_E_DECODE);
 }
 
 static void test_parser(void) {
