@@ -25,6 +25,7 @@ static EXTERNAL: Mutex<()> = Mutex::new(());
 pub struct Env {
     pub url: String,
     server: Option<TestServer>,
+    tier: Tier,
     _serial: Option<MutexGuard<'static, ()>>,
 }
 
@@ -38,9 +39,14 @@ impl Env {
     pub fn with(configure: impl FnOnce(&mut Config)) -> Env {
         if let Ok(url) = std::env::var("ZIZQ_TEST_URL") {
             let guard = EXTERNAL.lock().unwrap_or_else(|p| p.into_inner());
+            let tier = match std::env::var("ZIZQ_TEST_TIER").as_deref() {
+                Ok("free") => Tier::Free,
+                _ => Tier::Pro,
+            };
             let env = Env {
                 url,
                 server: None,
+                tier,
                 _serial: Some(guard),
             };
             env.client("json")
@@ -53,9 +59,11 @@ impl Env {
             ..Config::default()
         };
         configure(&mut config);
+        let tier = config.tier;
         let server = TestServer::start(config).expect("test server starts");
         Env {
             url: server.url(),
+            tier,
             server: Some(server),
             _serial: None,
         }
@@ -66,12 +74,10 @@ impl Env {
         self.server.as_ref().map(|s| s.control())
     }
 
-    /// Whether paid features answer 403 on this server.
+    /// Whether paid features answer 403 on this server (an external
+    /// server's tier is given by ZIZQ_TEST_TIER=free).
     pub fn free_tier(&self) -> bool {
-        match &self.server {
-            Some(_) => false,
-            None => std::env::var("ZIZQ_TEST_TIER").as_deref() == Ok("free"),
-        }
+        self.tier == Tier::Free
     }
 
     pub fn client(&self, format: &str) -> Client {
@@ -83,6 +89,7 @@ impl Env {
     }
 }
 
+/// An in-process server of `tier`; an external server has its own tier.
 pub fn server_with_tier(tier: Tier) -> Env {
     Env::with(|c| c.tier = tier)
 }
