@@ -1,0 +1,3 @@
+module github.com/zizq/libzizq/bindings/go
+
+go 1.21

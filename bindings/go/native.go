@@ -1,0 +1,121 @@
+package zizq
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -L${SRCDIR}/../../target/release -lzizq -Wl,-rpath,${SRCDIR}/../../target/release
+#include <stdlib.h>
+#include "zizq.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// ABIVersion is the libzizq C ABI this package was written for.
+const ABIVersion = 1
+
+// Compile-time check that the header we build against is the one we know.
+var _ = [1]struct{}{}[C.ZIZQ_ABI_VERSION-ABIVersion]
+
+// abiError is set when the loaded library speaks another C ABI; every
+// constructor then refuses to work.
+var abiError = checkABI()
+
+func checkABI() error {
+	if got := uint32(C.zizq_abi_version()); got != ABIVersion {
+		return fmt.Errorf("zizq: libzizq speaks C ABI %d but this package needs ABI %d (library %s)",
+			got, ABIVersion, C.GoString(C.zizq_version()))
+	}
+	return nil
+}
+
+// LibraryVersion is libzizq's version string (with its main dependencies).
+func LibraryVersion() string {
+	return C.GoString(C.zizq_version())
+}
+
+// Format is the wire format of every document a Client exchanges with the
+// server.
+type Format int
+
+const (
+	// JSON documents (application/json, NDJSON streams).
+	JSON Format = C.ZIZQ_FORMAT_JSON
+	// MessagePack documents (application/msgpack, length-prefixed streams).
+	// The default.
+	MessagePack Format = C.ZIZQ_FORMAT_MSGPACK
+)
+
+func (f Format) String() string {
+	switch f {
+	case JSON:
+		return "json"
+	case MessagePack:
+		return "msgpack"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// bytesPtr is the C view of a borrowed Go byte slice (NULL when empty).
+func bytesPtr(b []byte) *C.uint8_t {
+	if len(b) == 0 {
+		return nil
+	}
+	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
+}
+
+// cString allocates a C copy of s; free it with C.free.
+func cString(s string) *C.char {
+	return C.CString(s)
+}
+
+func freeCString(s *C.char) {
+	C.free(unsafe.Pointer(s))
+}
+
+// takeBuf copies a library buffer into Go memory and releases it.
+func takeBuf(b *C.zizq_buf) []byte {
+	defer C.zizq_buf_free(b)
+	if b.len == 0 || b.data == nil {
+		return []byte{}
+	}
+	return C.GoBytes(unsafe.Pointer(b.data), C.int(b.len))
+}
+
+// transcode re-encodes a document between formats (a copy when from == to).
+func transcode(from, to Format, doc *C.uint8_t, n C.size_t) ([]byte, error) {
+	var out C.zizq_buf
+	var cerr *C.zizq_error
+	st := C.zizq_doc_transcode(C.int32_t(from), C.int32_t(to), doc, n, &out, &cerr)
+	if st != C.ZIZQ_OK {
+		return nil, newError("transcode", st, cerr)
+	}
+	return takeBuf(&out), nil
+}
+
+// toJSON turns a document in format f (C memory) into JSON bytes.
+func toJSON(f Format, doc *C.uint8_t, n C.size_t) ([]byte, error) {
+	if f == JSON {
+		if n == 0 {
+			return []byte{}, nil
+		}
+		return C.GoBytes(unsafe.Pointer(doc), C.int(n)), nil
+	}
+	return transcode(f, JSON, doc, n)
+}
+
+// fromJSON turns JSON bytes into a document in format f.
+func fromJSON(f Format, doc []byte) ([]byte, error) {
+	if f == JSON {
+		return doc, nil
+	}
+	return transcode(JSON, f, bytesPtr(doc), C.size_t(len(doc)))
+}
+
+// Transcode re-encodes a document from one format to another, e.g. a
+// MessagePack job document to JSON for printing.
+func Transcode(from, to Format, doc []byte) ([]byte, error) {
+	return transcode(from, to, bytesPtr(doc), C.size_t(len(doc)))
+}
