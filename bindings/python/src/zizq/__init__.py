@@ -1,0 +1,73 @@
+"""Zizq job-queue client on libzizq (ctypes; no third-party dependencies).
+
+The seed's ``Zizq::Client`` as ``zizq.Client``, method for method, plus
+``zizq.Worker`` on libzizq's worker loop and the stream parsers. libzizq is
+found through ``ZIZQ_LIB``, next to this package, or in the repository's
+``target/release``; a library of another C ABI version is refused on import.
+"""
+
+from . import _native
+from ._native import ABI_VERSION, LibraryNotFound
+from ._wire import RESET, UNCHANGED
+from .client import Client, StreamResponse
+from .errors import (
+    ClientError,
+    ConnectionError,
+    Error,
+    NotFoundError,
+    ResponseError,
+    ServerError,
+    StreamError,
+)
+from .parser import StreamParser, parse_msgpack_stream, parse_ndjson
+from .resources import (
+    CronEntry,
+    CronGroup,
+    ErrorPage,
+    ErrorRecord,
+    Job,
+    JobPage,
+    JobTemplate,
+    Page,
+    Resource,
+)
+from .worker import Kill, Retry, Worker
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ABI_VERSION",
+    "RESET",
+    "UNCHANGED",
+    "Client",
+    "ClientError",
+    "ConnectionError",
+    "CronEntry",
+    "CronGroup",
+    "Error",
+    "ErrorPage",
+    "ErrorRecord",
+    "Job",
+    "JobPage",
+    "JobTemplate",
+    "Kill",
+    "LibraryNotFound",
+    "NotFoundError",
+    "Page",
+    "Resource",
+    "ResponseError",
+    "Retry",
+    "ServerError",
+    "StreamError",
+    "StreamParser",
+    "StreamResponse",
+    "Worker",
+    "library_version",
+    "parse_msgpack_stream",
+    "parse_ndjson",
+]
+
+
+def library_version():
+    """Version string of the loaded libzizq and its main dependencies."""
+    return _native.version()

@@ -1,0 +1,159 @@
+"""Python shapes of the seed's API <-> the server's documents.
+
+Times and durations are seconds (int, float or an aware/naive
+``datetime.datetime``) in Python and integer milliseconds on the wire.
+Everything else (validation, empty filters, encoding) is left to libzizq.
+"""
+
+import datetime
+
+
+class _Sentinel:
+    __slots__ = ("_name",)
+
+    def __init__(self, name):
+        self._name = name
+
+    def __repr__(self):
+        return self._name
+
+    def __reduce__(self):
+        return self._name.split(".")[-1]
+
+
+#: Default of the ``update_job`` / ``update_all_jobs`` fields: leave the
+#: field as it is (the key is left out of the request).
+UNCHANGED = _Sentinel("zizq.UNCHANGED")
+
+#: Reset a nullable field (``ready_at``, ``retry_limit``, ``backoff``,
+#: ``retention``) to the server's default (sent as null).
+RESET = _Sentinel("zizq.RESET")
+
+
+def ms(seconds):
+    """Seconds (or a datetime) to integer milliseconds."""
+    if isinstance(seconds, datetime.datetime):
+        seconds = seconds.timestamp()
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"expected seconds (int, float or datetime), got {seconds!r}")
+    return int(seconds * 1000)
+
+
+def seconds(millis):
+    """Milliseconds to float seconds; None stays None."""
+    return None if millis is None else millis / 1000.0
+
+
+def backoff(value):
+    """``{exponent, base, jitter}`` in seconds (as resources return it) to
+    the server's ``{exponent, base_ms, jitter_ms}``; the server's form is
+    sent as given."""
+    value = dict(value)
+    if "base" not in value and "jitter" not in value:
+        return value
+    return {"exponent": float(value.get("exponent", 0)), "base_ms": ms(value.get("base", 0)),
+            "jitter_ms": ms(value.get("jitter", 0))}
+
+
+_RETENTION_KEYS = {"completed": "completed_ms", "dead": "dead_ms"}
+
+
+def retention(value):
+    """``{completed, dead}`` in seconds (None removes one in an update); the
+    server's ``{completed_ms, dead_ms}`` is accepted too."""
+    out = {}
+    for key, item in dict(value).items():
+        wire_key = _RETENTION_KEYS.get(key)
+        if wire_key:
+            out[wire_key] = None if item is None else ms(item)
+        else:
+            out[key] = item
+    return out
+
+
+JOB_KEYS = ("type", "queue", "payload", "priority", "ready_at", "retry_limit", "backoff",
+            "retention", "unique_key", "unique_while", "batch")
+
+
+def job(type, queue, payload, priority=None, ready_at=None, retry_limit=None, backoff=None,
+        retention=None, unique_key=None, unique_while=None, batch=None):
+    """The enqueue document of one job. ``payload`` is always sent."""
+    doc = {"type": type, "queue": queue, "payload": payload}
+    optional = {
+        "priority": priority,
+        "ready_at": None if ready_at is None else ms(ready_at),
+        "retry_limit": retry_limit,
+        "backoff": None if backoff is None else _backoff(backoff),
+        "retention": None if retention is None else _retention(retention),
+        "unique_key": unique_key,
+        "unique_while": None if unique_while is None else str(unique_while),
+        "batch": batch,
+    }
+    doc.update((key, value) for key, value in optional.items() if value is not None)
+    return doc
+
+
+_backoff = backoff
+_retention = retention
+
+
+def job_from_dict(value, what="job"):
+    """A job given as a dict (``enqueue_bulk``, cron entries)."""
+    value = dict(value)
+    unknown = sorted(set(value) - set(JOB_KEYS))
+    if unknown:
+        raise ValueError(f"unknown {what} key(s): {', '.join(unknown)}")
+    missing = [key for key in ("type", "queue", "payload") if key not in value]
+    if missing:
+        raise ValueError(f"{what} is missing: {', '.join(missing)}")
+    return job(**value)
+
+
+_PATCH_CONVERSIONS = {"ready_at": ms, "backoff": backoff, "retention": retention}
+
+
+def patch(fields):
+    """The patch document of ``update_job`` / ``update_all_jobs``: UNCHANGED
+    leaves the key out, RESET (or None) sends null. Unknown keys are passed
+    on for libzizq to refuse (ValueError)."""
+    doc = {}
+    for key, value in dict(fields).items():
+        if value is UNCHANGED:
+            continue
+        if value is None or value is RESET:
+            doc[key] = None
+        elif key in _PATCH_CONVERSIONS:
+            doc[key] = _PATCH_CONVERSIONS[key](value)
+        else:
+            doc[key] = value
+    return doc
+
+
+def compact(**values):
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def where(value):
+    """The ``where`` filters of delete_all_jobs / update_all_jobs (the
+    filters of list_jobs); None values are left out, libzizq checks keys."""
+    return {key: item for key, item in dict(value or {}).items() if item is not None}
+
+
+CRON_ENTRY_KEYS = ("name", "expression", "job", "timezone", "paused")
+
+
+def cron_entry(name, expression, job, timezone=None, paused=None):
+    doc = {"name": name, "expression": expression, "job": job_from_dict(job, "cron job")}
+    doc.update(compact(timezone=timezone, paused=paused))
+    return doc
+
+
+def cron_entry_from_dict(value):
+    value = dict(value)
+    unknown = sorted(set(value) - set(CRON_ENTRY_KEYS))
+    if unknown:
+        raise ValueError(f"unknown cron entry key(s): {', '.join(unknown)}")
+    missing = [key for key in ("name", "expression", "job") if key not in value]
+    if missing:
+        raise ValueError(f"cron entry is missing: {', '.join(missing)}")
+    return cron_entry(**value)

@@ -1,0 +1,450 @@
+"""zizq.Client: the seed's Zizq::Client, method for method, with every
+request, take stream and stream parser running in libzizq."""
+
+import ctypes
+import json
+import os
+import threading
+import weakref
+from collections import namedtuple
+from contextlib import closing
+
+from . import _codec, _native, _wire, errors
+from ._native import FORMATS, Buf, cstr, lib, take_buf
+from ._wire import UNCHANGED
+from .parser import parse_msgpack_stream, parse_ndjson
+from .resources import CronEntry, CronGroup, ErrorPage, ErrorRecord, Job, JobPage
+
+#: What ``on_response`` receives once the server accepted the take stream.
+StreamResponse = namedtuple("StreamResponse", ["status"])
+
+
+def _free_handle(free_function, handle, pid):
+    # A handle created before fork() belongs to the parent: the child leaves
+    # it alone (libzizq would refuse it anyway).
+    if handle and os.getpid() == pid:
+        free_function(handle)
+
+
+def _tls_option(tls):
+    """libzizq's ``tls`` option from ``{"ca", "client_cert", "client_key"}``
+    (each PEM text or a path to a PEM file). libzizq's own keys
+    (``ca_pem``, ``ca_file``...) are passed on as given."""
+    if tls is None:
+        return None
+    if not isinstance(tls, dict):
+        raise TypeError("tls must be a dict: {'ca': ..., 'client_cert': ..., 'client_key': ...}")
+    options = {}
+    for key, value in tls.items():
+        if value is None:
+            continue
+        if key in ("ca", "client_cert", "client_key"):
+            value = os.fspath(value) if not isinstance(value, str) else value
+            suffix = "_pem" if "-----BEGIN" in value else "_file"
+            options[key + suffix] = value
+        else:
+            options[key] = value
+    return options
+
+
+def _batch_documents(pointer):
+    """The job documents of a zizq_batch (none for NULL), copied out before
+    the batch is released."""
+    if not pointer:
+        return []
+    try:
+        count = lib.zizq_batch_len(pointer)
+        jobs = lib.zizq_batch_jobs(pointer)
+        return [ctypes.string_at(jobs[i].doc, jobs[i].doc_len) for i in range(count)]
+    finally:
+        lib.zizq_batch_free(pointer)
+
+
+class _TakeStream:
+    """One open ``GET /jobs/take`` stream of libzizq, read by one thread."""
+
+    # How long one wait for jobs may block: short, so that KeyboardInterrupt
+    # reaches a main thread reading the stream promptly (Python runs signal
+    # handlers only between two foreign calls).
+    WAIT_MS = 200
+
+    def __init__(self, client_handle, options):
+        out = ctypes.c_void_p()
+        errors.call(lib.zizq_take_open, client_handle, options, len(options), ctypes.byref(out))
+        self.handle = out.value
+
+    def next_documents(self):
+        """Job documents received so far (possibly none after a short wait),
+        or None once the stream is over: ended by the server, or closed."""
+        out = ctypes.c_void_p()
+        status = errors.call(lib.zizq_take_next, self.handle, 0, self.WAIT_MS, ctypes.byref(out),
+                             expected=(_native.E_STREAM_ENDED, _native.E_CLOSED))
+        if status != _native.OK:
+            return None
+        return _batch_documents(out.value)
+
+    def close(self):
+        lib.zizq_take_close(self.handle)
+
+    def free(self):
+        lib.zizq_take_free(self.handle)
+        self.handle = None
+
+
+class Client:
+    """A client of one Zizq server.
+
+    ``format`` is ``"msgpack"`` (default) or ``"json"``: the encoding of every
+    document exchanged with the server. ``read_timeout`` bounds each request
+    and ``stream_idle_timeout`` the silence of a take stream (the server's
+    heartbeats keep a healthy stream alive), both in seconds. ``tls`` is
+    ``{"ca": ..., "client_cert": ..., "client_key": ...}`` (PEM text or file
+    paths; an ``https://`` URL enables TLS). ``options`` passes further
+    libzizq client options (``connect_timeout_ms``, ``connections``...).
+
+    A client is thread safe: share one between threads. Every call that
+    waits releases the GIL. Use it as a context manager, or call ``close()``.
+    """
+
+    CONTENT_TYPES = {"msgpack": "application/msgpack", "json": "application/json"}
+    STREAM_ACCEPT = {"msgpack": "application/vnd.zizq.msgpack-stream",
+                     "json": "application/x-ndjson"}
+
+    parse_ndjson = staticmethod(parse_ndjson)
+    parse_msgpack_stream = staticmethod(parse_msgpack_stream)
+
+    def __init__(self, url, format="msgpack", read_timeout=30, stream_idle_timeout=30, tls=None,
+                 options=None):
+        if format not in FORMATS:
+            raise ValueError(f"format must be 'msgpack' or 'json', not {format!r}")
+        self._url = url.removesuffix("/")
+        self._format = format
+        self._fmt = FORMATS[format]
+        native_options = {
+            "format": format,
+            "read_timeout_ms": int(read_timeout * 1000),
+            "stream_idle_timeout_ms": int(stream_idle_timeout * 1000),
+        }
+        tls_options = _tls_option(tls)
+        if tls_options is not None:
+            native_options["tls"] = tls_options
+        native_options.update(options or {})
+        encoded = json.dumps(native_options).encode("utf-8")
+        out = ctypes.c_void_p()
+        errors.call(lib.zizq_client_new, cstr(self._url, "url"), encoded, len(encoded),
+                    ctypes.byref(out))
+        self._handle = out.value
+        self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_client_free,
+                                           self._handle, os.getpid())
+        self._streams = []
+        self._streams_lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------
+
+    @property
+    def url(self):
+        """The base URL of the server, without a trailing "/"."""
+        return self._url
+
+    @property
+    def format(self):
+        """``"msgpack"`` or ``"json"``."""
+        return self._format
+
+    def cleanup_internal_clients(self):
+        """Close the take streams this client has open (``take_jobs`` calls in
+        other threads return). The client stays usable."""
+        with self._streams_lock:
+            for stream in self._streams:
+                stream.close()
+
+    def close(self):
+        """Close the client: calls in progress in other threads end
+        (``take_jobs`` returns, requests raise ConnectionError) and later calls
+        raise ConnectionError. Idempotent; never blocks. The native handle is
+        released when the client is garbage-collected."""
+        self.cleanup_internal_clients()
+        lib.zizq_client_close(self._handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def __repr__(self):
+        return f"<zizq.Client url={self._url!r} format={self._format!r}>"
+
+    @property
+    def native_handle(self):
+        """The libzizq ``zizq_client *`` (for zizq.Worker)."""
+        return self._handle
+
+    # -- plumbing ----------------------------------------------------------
+
+    def _encode(self, value):
+        return _codec.encode(self._fmt, value)
+
+    def _decode(self, data):
+        return _codec.decode(self._fmt, data)
+
+    def _doc(self, value):
+        data = self._encode(value)
+        return data, len(data)
+
+    def _fetch(self, function, *args):
+        buf = Buf()
+        errors.call(function, self._handle, *args, ctypes.byref(buf))
+        return self._decode(take_buf(buf))
+
+    def _count(self, function, *args):
+        out = ctypes.c_int64()
+        errors.call(function, self._handle, *args, ctypes.byref(out))
+        return out.value
+
+    def _perform(self, function, *args):
+        errors.call(function, self._handle, *args)
+
+    # -- jobs --------------------------------------------------------------
+
+    def enqueue(self, *, queue, type, payload, priority=None, ready_at=None, retry_limit=None,
+                backoff=None, retention=None, unique_key=None, unique_while=None):
+        """Enqueue a job. ``ready_at`` is seconds since the epoch (or a
+        datetime); ``backoff`` and ``retention`` take the server's shapes
+        (``base_ms``...) or the seconds shapes resources return. A unique
+        duplicate (HTTP 200) is returned like a new job; see ``Job.duplicate``."""
+        doc = _wire.job(type=type, queue=queue, payload=payload, priority=priority,
+                        ready_at=ready_at, retry_limit=retry_limit, backoff=backoff,
+                        retention=retention, unique_key=unique_key, unique_while=unique_while)
+        return Job(self, self._fetch(lib.zizq_enqueue, *self._doc(doc)))
+
+    def enqueue_bulk(self, *, jobs):
+        """Enqueue jobs (dicts with the keywords of ``enqueue``) atomically;
+        returns the jobs in the same order."""
+        body = {"jobs": [_wire.job_from_dict(job) for job in jobs]}
+        data = self._fetch(lib.zizq_enqueue_bulk, *self._doc(body))
+        return [Job(self, item) for item in data["jobs"]]
+
+    def get_job(self, id):
+        return Job(self, self._fetch(lib.zizq_get_job, cstr(id, "id")))
+
+    def list_jobs(self, *, id=None, status=None, queue=None, type=None, filter=None, from_=None,
+                  order=None, limit=None, **kwargs):
+        """List jobs. ``id``, ``status``, ``queue`` and ``type`` take a value
+        or a list; an empty one matches nothing and makes no request.
+        ``from`` is spelled ``from_`` (``**{"from": cursor}`` works too)."""
+        from_ = _from_argument(from_, kwargs, "list_jobs")
+        filters = _wire.compact(id=id, status=status, queue=queue, type=type, filter=filter,
+                                order=order, limit=limit)
+        if from_ is not None:
+            filters["from"] = from_
+        return JobPage(self, self._fetch(lib.zizq_list_jobs, *self._doc(filters)))
+
+    def count_jobs(self, *, id=None, status=None, queue=None, type=None, filter=None):
+        filters = _wire.compact(id=id, status=status, queue=queue, type=type, filter=filter)
+        return self._count(lib.zizq_count_jobs, *self._doc(filters))
+
+    def update_job(self, id, *, queue=UNCHANGED, priority=UNCHANGED, ready_at=UNCHANGED,
+                   retry_limit=UNCHANGED, backoff=UNCHANGED, retention=UNCHANGED):
+        """Update a job. Fields left UNCHANGED are not sent; RESET (or None)
+        restores the server's default (refused for queue and priority)."""
+        patch = _wire.patch({"queue": queue, "priority": priority, "ready_at": ready_at,
+                             "retry_limit": retry_limit, "backoff": backoff,
+                             "retention": retention})
+        return Job(self, self._fetch(lib.zizq_update_job, cstr(id, "id"), *self._doc(patch)))
+
+    def update_all_jobs(self, *, where=None, apply=None):
+        """Apply ``apply`` (the fields of update_job) to the jobs matching
+        ``where`` (the filters of list_jobs). Returns the number updated."""
+        body = {"where": _wire.where(where), "apply": _wire.patch(apply or {})}
+        return self._count(lib.zizq_update_all_jobs, *self._doc(body))
+
+    def delete_job(self, id):
+        self._perform(lib.zizq_delete_job, cstr(id, "id"))
+
+    def delete_all_jobs(self, *, where=None):
+        """Delete the jobs matching ``where`` (empty: every job); returns the
+        number deleted."""
+        return self._count(lib.zizq_delete_all_jobs, *self._doc({"where": _wire.where(where)}))
+
+    # -- outcomes ----------------------------------------------------------
+
+    def report_success(self, id):
+        """Mark an in-flight job completed."""
+        self._perform(lib.zizq_report_success, cstr(id, "id"))
+
+    ack = report_success
+
+    def report_success_bulk(self, ids):
+        """Mark in-flight jobs completed. Ids no longer in flight are ignored
+        (the server's 422 counts as success, as in the seed)."""
+        self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": [str(i) for i in ids]}))
+
+    ack_bulk = report_success_bulk
+
+    def report_failure(self, id, *, message, error_type=None, backtrace=None, retry_at=None,
+                       kill=False):
+        """Report a failure. ``retry_at`` (seconds or a datetime) asks for a
+        retry at that time; ``kill=True`` gives up on the job. Returns the
+        updated job."""
+        body = _wire.compact(message=message, error_type=error_type, backtrace=backtrace,
+                             retry_at=None if retry_at is None else _wire.ms(retry_at))
+        if kill:
+            body["kill"] = True
+        return Job(self, self._fetch(lib.zizq_report_failure, cstr(id, "id"), *self._doc(body)))
+
+    nack = report_failure
+
+    def get_error(self, id, *, attempt):
+        """The error record of one attempt (1-based) of a job."""
+        return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"),
+                                             int(attempt)))
+
+    def list_errors(self, id, *, from_=None, order=None, limit=None, **kwargs):
+        """A page of a job's error records."""
+        from_ = _from_argument(from_, kwargs, "list_errors")
+        params = _wire.compact(order=order, limit=limit)
+        if from_ is not None:
+            params["from"] = from_
+        return ErrorPage(self, self._fetch(lib.zizq_list_errors, cstr(id, "id"),
+                                           *self._doc(params)))
+
+    # -- server ------------------------------------------------------------
+
+    def health(self):
+        """``{"status": "ok"}`` while the server is up."""
+        return self._fetch(lib.zizq_health)
+
+    def server_version(self):
+        return self._fetch(lib.zizq_server_version)["version"]
+
+    def get_queues(self):
+        """The names of every queue holding jobs."""
+        return self._fetch(lib.zizq_get_queues)["queues"]
+
+    def erase_all_data(self):
+        """Wipe every job and cron group on the server."""
+        self._perform(lib.zizq_erase_all_data)
+
+    def get_path(self, path):
+        """GET a server path (typically a page link) and return the decoded
+        document. A link to another server is refused (ValueError)."""
+        return self._fetch(lib.zizq_get_path, cstr(path, "path"))
+
+    # -- crons (a Pro feature: a free server answers 403) ------------------
+
+    def list_cron_groups(self):
+        return self._fetch(lib.zizq_list_cron_groups)["crons"]
+
+    def get_cron_group(self, name):
+        return CronGroup(self, self._fetch(lib.zizq_get_cron_group, cstr(name, "group")))
+
+    def replace_cron_group(self, name, *, paused=None, entries=()):
+        """Create or replace a whole group: entries not given are deleted,
+        and entries whose expression is unchanged keep their schedule."""
+        body = _wire.compact(paused=paused)
+        body["entries"] = [_wire.cron_entry_from_dict(entry) for entry in entries]
+        return CronGroup(self, self._fetch(lib.zizq_replace_cron_group, cstr(name, "group"),
+                                           *self._doc(body)))
+
+    def update_cron_group(self, name, *, paused=None):
+        """Pause or resume a group."""
+        return CronGroup(self, self._fetch(lib.zizq_update_cron_group, cstr(name, "group"),
+                                           *self._doc(_wire.compact(paused=paused))))
+
+    def delete_cron_group(self, name):
+        self._perform(lib.zizq_delete_cron_group, cstr(name, "group"))
+
+    def delete_all_crons(self):
+        """Delete every cron group; returns how many there were."""
+        return self._count(lib.zizq_delete_all_crons)
+
+    def add_cron_group_entry(self, group, *, name, expression, job, timezone=None, paused=None):
+        """Add an entry (creating the group if needed). An existing entry
+        name raises ClientError (409)."""
+        entry = _wire.cron_entry(name=name, expression=expression, job=job, timezone=timezone,
+                                 paused=paused)
+        return CronEntry(self, self._fetch(lib.zizq_add_cron_group_entry, cstr(group, "group"),
+                                           *self._doc(entry)))
+
+    def get_cron_group_entry(self, group, entry):
+        return CronEntry(self, self._fetch(lib.zizq_get_cron_group_entry, cstr(group, "group"),
+                                           cstr(entry, "entry")))
+
+    def replace_cron_group_entry(self, group, entry, *, expression, job, timezone=None,
+                                 paused=None):
+        """Create or replace one entry; an unchanged expression keeps its
+        schedule."""
+        body = _wire.cron_entry(name=str(entry), expression=expression, job=job,
+                                timezone=timezone, paused=paused)
+        del body["name"]  # the entry is named by the path
+        return CronEntry(self, self._fetch(lib.zizq_replace_cron_group_entry,
+                                           cstr(group, "group"), cstr(entry, "entry"),
+                                           *self._doc(body)))
+
+    def update_cron_group_entry(self, group, entry, *, paused):
+        """Pause or resume one entry."""
+        return CronEntry(self, self._fetch(lib.zizq_update_cron_group_entry,
+                                           cstr(group, "group"), cstr(entry, "entry"),
+                                           *self._doc({"paused": paused})))
+
+    def delete_cron_group_entry(self, group, entry):
+        self._perform(lib.zizq_delete_cron_group_entry, cstr(group, "group"),
+                      cstr(entry, "entry"))
+
+    # -- take --------------------------------------------------------------
+
+    def take_jobs(self, callback=None, *, prefetch=1, queues=(), worker_id=None, on_connect=None,
+                  on_response=None):
+        """Stream jobs from the server as zizq.Job objects.
+
+        With ``callback``, call it for each job and return None when the
+        server ends the stream, ``close()`` is called from another thread,
+        or the callback returns ``False``. Without, return an iterator: leave
+        the ``for`` loop (or close the iterator) to end the stream.
+
+        Jobs must be acked or nacked: the server stops sending at
+        ``prefetch`` unresolved jobs and requeues them when the stream
+        closes. A lost connection raises ConnectionError; a refused or
+        corrupt stream raises StreamError.
+        """
+        if isinstance(queues, str):
+            queues = [queues]
+        options = _wire.compact(prefetch=prefetch, queues=list(queues), worker_id=worker_id)
+        jobs = self._take(self._encode(options), on_connect, on_response)
+        if callback is None:
+            return jobs
+        with closing(jobs):
+            for job in jobs:
+                if callback(job) is False:
+                    break
+        return None
+
+    def _take(self, options, on_connect, on_response):
+        stream = _TakeStream(self._handle, options)
+        with self._streams_lock:
+            self._streams.append(stream)
+        try:
+            if on_connect is not None:
+                on_connect()
+            if on_response is not None:
+                on_response(StreamResponse(200))
+            while True:
+                documents = stream.next_documents()
+                if documents is None:
+                    return
+                for data in documents:
+                    yield Job(self, self._decode(data))
+        finally:
+            with self._streams_lock:
+                self._streams.remove(stream)
+                stream.free()
+
+
+def _from_argument(from_, kwargs, method):
+    value = kwargs.pop("from", None)
+    if kwargs:
+        raise TypeError(f"{method}() got unexpected keyword argument(s): {', '.join(kwargs)}")
+    if from_ is not None and value is not None:
+        raise TypeError(f"{method}() got both from_ and from")
+    return from_ if from_ is not None else value

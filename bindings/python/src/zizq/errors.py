@@ -1,0 +1,118 @@
+"""Exceptions, and the translation of failed libzizq calls into them."""
+
+import ctypes
+
+from . import _native
+from ._native import lib
+
+
+class Error(Exception):
+    """Base class of every error this package raises (argument errors,
+    which are ValueError / TypeError, excepted)."""
+
+
+class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
+    """The server could not be reached, the connection was lost or timed
+    out, TLS failed, or the client was closed."""
+
+
+class ResponseError(Error):
+    """The server answered with a status the operation does not accept."""
+
+    def __init__(self, message, status=None, body=None):
+        super().__init__(message)
+        #: The HTTP status of the answer.
+        self.status = status
+        #: The decoded error body (usually ``{"error": "..."}``), or None.
+        self.body = body
+
+
+class ClientError(ResponseError):
+    """A 4xx answer."""
+
+
+class NotFoundError(ClientError):
+    """A 404 answer."""
+
+
+class ServerError(ResponseError):
+    """A 5xx answer."""
+
+
+class StreamError(Error):
+    """The take stream was refused, cut or malformed."""
+
+
+# zizq_status name -> exception class, as the Ruby shim's errors.rb maps
+# them (Ruby's ArgumentError is Python's ValueError).
+CLASSES = {
+    "ZIZQ_E_NULL_ARG": ValueError,
+    "ZIZQ_E_INVALID_ARG": ValueError,
+    "ZIZQ_E_DECODE": Error,
+    "ZIZQ_E_NOT_FOUND": NotFoundError,
+    "ZIZQ_E_CLIENT": ClientError,
+    "ZIZQ_E_SERVER": ServerError,
+    "ZIZQ_E_UNEXPECTED_STATUS": ResponseError,
+    "ZIZQ_E_CONNECTION": ConnectionError,
+    "ZIZQ_E_TIMEOUT": ConnectionError,
+    "ZIZQ_E_TLS": ConnectionError,
+    "ZIZQ_E_CLOSED": ConnectionError,
+    "ZIZQ_E_CANCELLED": ConnectionError,
+    "ZIZQ_E_STREAM": StreamError,
+    "ZIZQ_E_STREAM_ENDED": StreamError,
+    "ZIZQ_E_FRAME_TOO_LARGE": StreamError,
+    "ZIZQ_E_BUSY": StreamError,
+    "ZIZQ_E_FORKED": Error,
+    "ZIZQ_E_PANIC": Error,
+}
+
+
+def from_native(status, error):
+    """The exception for a failed call: ``status`` and the ``zizq_error *``
+    it wrote (None when it wrote none), which is released here."""
+    name = _native.STATUS_NAMES.get(status, f"status {status}")
+    klass = CLASSES.get(name, Error)
+    if not error:
+        exc = klass(f"libzizq call failed ({name})")
+    else:
+        try:
+            message = lib.zizq_error_message(error).decode("utf-8", "replace")
+            if issubclass(klass, ResponseError):
+                exc = klass(message, status=lib.zizq_error_http_status(error),
+                            body=_body_of(error))
+            else:
+                exc = klass(message)
+        finally:
+            lib.zizq_error_free(error)
+    exc.zizq_status = name
+    return exc
+
+
+def _body_of(error):
+    length = ctypes.c_size_t()
+    data = lib.zizq_error_body(error, ctypes.byref(length))
+    if not data:
+        return None
+    from . import _codec  # late import: _codec needs this module
+
+    return _codec.decode_error_body(ctypes.string_at(data, length.value))
+
+
+def check(status, error):
+    """Raise for a failed status; free nothing on success."""
+    if status != _native.OK:
+        raise from_native(status, error.value)
+
+
+def call(function, *args, expected=()):
+    """Call ``function(*args, &err)``; return its status when it is ZIZQ_OK
+    or one of ``expected`` (whose error is released), raise otherwise."""
+    error = ctypes.c_void_p()
+    status = function(*args, ctypes.byref(error))
+    if status == _native.OK:
+        return status
+    if status in expected:
+        if error.value:
+            lib.zizq_error_free(error.value)
+        return status
+    raise from_native(status, error.value)

@@ -1,0 +1,229 @@
+"""zizq.Worker: runs a handler for every job, on libzizq's worker.
+
+The core keeps the take stream open (reconnecting with backoff), batches
+acknowledgements, and shuts down in the safe order; this class only runs
+handler threads.
+"""
+
+import ctypes
+import os
+import threading
+import time
+import traceback
+import weakref
+
+from . import _codec, _native, _wire, errors
+from ._native import Buf, cstr, lib, take_buf
+from .client import _batch_documents, _free_handle
+from .resources import Job
+
+
+class Retry(Exception):
+    """Raise from a handler to have the job retried at a chosen time instead
+    of after the server's backoff: ``raise zizq.Retry(after=60)`` or
+    ``raise zizq.Retry(at=time.time() + 5)``. Raised while handling another
+    exception (``raise Retry(...) from exc``, or implicitly inside
+    ``except``), the failure is reported as that exception."""
+
+    def __init__(self, message="retry requested", *, at=None, after=0):
+        super().__init__(message)
+        #: When to retry, in float seconds since the epoch.
+        self.retry_at = float(at) if at is not None else time.time() + after
+
+
+class Kill(Exception):
+    """Raise from a handler to give up on the job: it is marked dead
+    whatever its retry limit. Like Retry, a cause is reported as the failure."""
+
+    def __init__(self, message="job killed"):
+        super().__init__(message)
+
+
+def failure_report(error):
+    """The nack of a failed job: ``"Type: message"``, the type's qualified
+    name and the formatted traceback. Retry and Kill report the exception
+    they were raised for, if any, and add their instruction."""
+    signal = error if isinstance(error, (Retry, Kill)) else None
+    reported = error
+    if signal is not None:
+        reported = signal.__cause__ or signal.__context__ or signal
+    kind = type(reported)
+    name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else \
+        f"{kind.__module__}.{kind.__qualname__}"
+    report = {
+        "message": f"{name}: {reported}",
+        "error_type": name,
+        "backtrace": "".join(traceback.format_exception(kind, reported,
+                                                        reported.__traceback__)).rstrip("\n"),
+    }
+    if isinstance(signal, Retry):
+        report["retry_at"] = _wire.ms(signal.retry_at)
+    if isinstance(signal, Kill):
+        report["kill"] = True
+    return report
+
+
+class Worker:
+    """Runs ``handler(job)`` for every job, on ``threads`` threads.
+
+    ``prefetch`` (default 2 x threads) is how many unacknowledged jobs the
+    server may hand to this worker at once. A handler that returns acks the
+    job; one that raises has it nacked with the exception's type, message and
+    traceback (the server then retries it with backoff). Raise zizq.Retry to
+    choose the retry time, zizq.Kill to give up on the job.
+
+    ``start()`` returns at once; ``run()`` blocks until ``stop()`` is called
+    from another thread (or Ctrl+C in the main thread, which stops
+    gracefully). ``options`` passes further libzizq worker options
+    (``max_ack_batch``, ``ack_concurrency``, ``backoff_min_ms``...).
+    """
+
+    # How long a handler thread waits for a job between checks.
+    WAIT_MS = 250
+    # How long stop() waits for handler threads to leave after a clean shutdown.
+    JOIN_SECONDS = 5
+
+    def __init__(self, client, queues=(), threads=5, prefetch=None, worker_id=None, handler=None,
+                 options=None):
+        if handler is None or not callable(handler):
+            raise TypeError("zizq.Worker needs handler=callable(job)")
+        threads = int(threads)
+        if threads < 1:
+            raise ValueError("threads must be at least 1")
+        if isinstance(queues, str):
+            queues = [queues]
+        self.client = client
+        self._handler = handler
+        self._thread_count = threads
+        self._options = _wire.compact(queues=list(queues),
+                                      prefetch=2 * threads if prefetch is None else prefetch,
+                                      worker_id=worker_id)
+        self._options.update(options or {})
+        self._handle = None
+        self._finalizer = None
+        self._threads = []
+        self._lock = threading.Lock()
+        self._stop_lock = threading.Lock()
+        self._failure = None
+
+    def start(self):
+        """Start taking jobs and the handler threads; returns self."""
+        with self._lock:
+            if self._handle is not None:
+                raise errors.Error("this worker was already started")
+            options = _codec.encode(self.client._fmt, self._options)
+            out = ctypes.c_void_p()
+            errors.call(lib.zizq_worker_new, self.client.native_handle, options, len(options),
+                        ctypes.byref(out))
+            self._handle = out.value
+            self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_worker_free,
+                                               self._handle, os.getpid())
+            self._threads = [threading.Thread(target=self._work, name=f"zizq-worker-{index}",
+                                              daemon=True)
+                             for index in range(self._thread_count)]
+            for thread in self._threads:
+                thread.start()
+        return self
+
+    def run(self):
+        """Start, and block until the worker is stopped (``stop()`` from
+        another thread) or fails (e.g. the server refused the take stream:
+        that error is raised). An exception in the waiting thread (Ctrl+C)
+        stops the worker gracefully before it propagates."""
+        self.start()
+        try:
+            for thread in self._threads:
+                while thread.is_alive():
+                    thread.join(0.2)
+            if self._failure is not None:
+                raise self._failure
+        finally:
+            self.stop()
+
+    def stop(self, timeout=30):
+        """Stop in the safe order: stop taking, let running handlers finish,
+        deliver every ack and nack, then close the stream (jobs taken but not
+        started are requeued by the server). Returns True when everything
+        finished within ``timeout`` seconds, False otherwise (see stats()).
+        Idempotent; a concurrent caller waits for the first one."""
+        if threading.current_thread() in self._threads:
+            raise errors.Error("zizq.Worker.stop() cannot be called from a handler")
+        with self._lock:
+            handle = self._handle
+        if handle is None:
+            return True
+        with self._stop_lock:
+            status = errors.call(lib.zizq_worker_shutdown, handle, _wire.ms(timeout),
+                                 expected=(_native.E_TIMEOUT,))
+            if status != _native.OK:
+                return False
+            # After a clean shutdown the threads only have to notice it.
+            deadline = time.monotonic() + self.JOIN_SECONDS
+            for thread in self._threads:
+                thread.join(max(0.0, deadline - time.monotonic()))
+            return not any(thread.is_alive() for thread in self._threads)
+
+    def stats(self):
+        """The core's counters: ``state``, ``taken``, ``handed_out``,
+        ``acked``, ``nacked``, ``in_flight``, ``pending_acks``, ``stale``,
+        ``reconnects``, ``last_error``..."""
+        with self._lock:
+            handle = self._handle
+        if handle is None:
+            return {"state": "not started"}
+        buf = Buf()
+        errors.call(lib.zizq_worker_stats, handle, ctypes.byref(buf))
+        return _codec.decode(self.client._fmt, take_buf(buf))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # -- handler threads ---------------------------------------------------
+
+    def _work(self):
+        try:
+            while True:
+                documents = self._next_documents()
+                if documents is None:
+                    return
+                for data in documents:
+                    self._process(Job(self.client, _codec.decode(self.client._fmt, data)))
+        except errors.Error as exc:
+            # The worker failed (e.g. its take stream was refused): run() raises it.
+            if self._failure is None:
+                self._failure = exc
+
+    def _next_documents(self):
+        """Job documents (none after a short wait), or None once shutdown began."""
+        out = ctypes.c_void_p()
+        status = errors.call(lib.zizq_worker_next, self._handle, 1, self.WAIT_MS,
+                             ctypes.byref(out), expected=(_native.E_CLOSED,))
+        if status != _native.OK:
+            return None
+        return _batch_documents(out.value)
+
+    def _process(self, job):
+        # Every exception is reported; those that are not Exceptions
+        # (KeyboardInterrupt, SystemExit...) are re-raised afterwards.
+        try:
+            self._handler(job)
+        except BaseException as exc:  # every failure must reach the server
+            self._resolve(job, failure_report(exc))
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            self._resolve(job, None)
+
+    def _resolve(self, job, failure):
+        # An outcome refused because the worker already shut down (after a
+        # stop timeout) is dropped: the server requeues the job.
+        job_id = cstr(job.id, "id")
+        if failure is None:
+            errors.call(lib.zizq_worker_ack, self._handle, job_id, expected=(_native.E_CLOSED,))
+        else:
+            body = _codec.encode(self.client._fmt, failure)
+            errors.call(lib.zizq_worker_nack, self._handle, job_id, body, len(body),
+                        expected=(_native.E_CLOSED,))
