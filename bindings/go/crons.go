@@ -152,8 +152,14 @@ func (c *Client) GetCronGroupEntry(ctx context.Context, group, entry string) (*C
 // ReplaceCronGroupEntry creates or replaces one entry (its name is entry;
 // spec.Name is ignored). An unchanged expression keeps its schedule.
 func (c *Client) ReplaceCronGroupEntry(ctx context.Context, group, entry string, spec CronEntryRequest) (*CronEntry, error) {
-	spec.Name = entry
-	return c.cronEntryCall(ctx, "ReplaceCronGroupEntry", group, &entry, spec, func(h *C.zizq_client, g, e *C.char, d *C.uint8_t, n C.size_t, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
+	body := map[string]any{"expression": spec.Expression, "job": spec.Job}
+	if spec.Timezone != "" {
+		body["timezone"] = spec.Timezone
+	}
+	if spec.Paused != nil {
+		body["paused"] = *spec.Paused
+	}
+	return c.cronEntryCall(ctx, "ReplaceCronGroupEntry", group, &entry, body, func(h *C.zizq_client, g, e *C.char, d *C.uint8_t, n C.size_t, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_replace_cron_group_entry(h, g, e, d, n, buf, cerr)
 	})
 }

@@ -25,10 +25,14 @@ func (c *Client) ReportSuccess(ctx context.Context, id string) error {
 func (c *Client) Ack(ctx context.Context, id string) error { return c.ReportSuccess(ctx, id) }
 
 // ReportSuccessBulk acknowledges many jobs in one request. Ids no longer
-// in flight are ignored (the server's 422 counts as success).
+// in flight are ignored (the server's 422 counts as success). An empty
+// list makes no request (the server would refuse it with a 400).
 func (c *Client) ReportSuccessBulk(ctx context.Context, ids []string) error {
-	if ids == nil {
-		ids = []string{}
+	if len(ids) == 0 {
+		if ctx != nil && ctx.Err() != nil {
+			return contextError("ReportSuccessBulk", ctx.Err())
+		}
+		return nil
 	}
 	doc, err := c.withDoc("ReportSuccessBulk", map[string]any{"ids": ids})
 	if err != nil {
