@@ -25,6 +25,7 @@ type StreamParser struct {
 	mu     sync.Mutex
 	p      *C.zizq_parser
 	format Format
+	failed error // the first error: the parser stays failed
 }
 
 // NewStreamParser creates a parser; maxFrame 0 = 64 MiB.
@@ -51,10 +52,16 @@ func (sp *StreamParser) Feed(chunk []byte) ([][]byte, error) {
 	if sp.p == nil {
 		return nil, goError("Feed", StatusClosed, "the parser was closed")
 	}
+	if sp.failed != nil {
+		return nil, sp.failed
+	}
 	var frames *C.zizq_frames
 	var cerr *C.zizq_error
 	if st := C.zizq_parser_feed(sp.p, bytesPtr(chunk), C.size_t(len(chunk)), &frames, &cerr); st != C.ZIZQ_OK {
-		return nil, newError("Feed", st, cerr)
+		// libzizq keeps going after a malformed frame (ZIZQ_E_DECODE)
+		// although its header says the parser stays failed; enforce it.
+		sp.failed = newError("Feed", st, cerr)
+		return nil, sp.failed
 	}
 	if frames == nil {
 		return nil, nil
@@ -79,6 +86,9 @@ func (sp *StreamParser) Finish() error {
 	defer sp.mu.Unlock()
 	if sp.p == nil {
 		return goError("Finish", StatusClosed, "the parser was closed")
+	}
+	if sp.failed != nil {
+		return sp.failed
 	}
 	var cerr *C.zizq_error
 	if st := C.zizq_parser_finish(sp.p, &cerr); st != C.ZIZQ_OK {
