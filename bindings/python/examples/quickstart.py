@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
-import zizq  # noqa: E402
+import zizq
 
 with zizq.Client(os.environ["ZIZQ_URL"]) as client:
     job = client.enqueue(queue="emails", type="send_email", payload={"to": "ada@example.com"})

@@ -21,9 +21,9 @@ import time
 import unittest
 import urllib.request
 
-from . import REPO_ROOT
+import zizq
 
-import zizq  # noqa: E402  (tests/__init__ puts src on sys.path)
+from . import REPO_ROOT
 
 FORMATS = [f for f in os.environ.get("ZIZQ_TEST_FORMAT", "msgpack,json").split(",") if f]
 
@@ -66,7 +66,8 @@ class TestServer:
             return explicit
         path = os.path.join(REPO_ROOT, "target", "release", "zizq-testserver")
         if not os.access(path, os.X_OK):
-            raise RuntimeError(f"zizq-testserver not found: build it or set ZIZQ_TESTSERVER ({path})")
+            raise RuntimeError(
+                f"zizq-testserver not found: build it or set ZIZQ_TESTSERVER ({path})")
         return path
 
     def __init__(self, url, process):

@@ -118,7 +118,8 @@ class JobsTests:
             self.client.get_job("nul\0byte")
         job = self.enqueue_job(queue="with space/and slash")
         self.assertEqual(["with space/and slash"], self.client.get_queues())
-        self.assertEqual([job.id], [j.id for j in self.client.list_jobs(queue="with space/and slash")])
+        found = self.client.list_jobs(queue="with space/and slash")
+        self.assertEqual([job.id], [j.id for j in found])
 
     def test_list_jobs_filters(self):
         a = self.enqueue_job(queue="a", type="x", payload={"user": 1})
