@@ -136,6 +136,9 @@ class Client:
         self._handle = out.value
         self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_client_free,
                                            self._handle, os.getpid())
+        # At interpreter exit, daemon threads may still be inside a call on
+        # this handle: leave it to the process's end rather than free it.
+        self._finalizer.atexit = False
         self._streams = []
         self._streams_lock = threading.Lock()
 

@@ -5,6 +5,8 @@ acknowledgements, and shuts down in the safe order; this class only runs
 handler threads.
 """
 
+import atexit
+import contextlib
 import ctypes
 import os
 import threading
@@ -63,6 +65,20 @@ def failure_report(error):
     return report
 
 
+# Workers started and not yet stopped: stopped gracefully at interpreter exit
+# (their handler threads are daemon threads, which would otherwise be frozen
+# mid-job and lose the acks queued in the core).
+_RUNNING = weakref.WeakSet()
+EXIT_STOP_TIMEOUT = 5
+
+
+@atexit.register
+def _stop_running_workers():
+    for worker in list(_RUNNING):
+        with contextlib.suppress(errors.Error):
+            worker.stop(timeout=EXIT_STOP_TIMEOUT)
+
+
 class Worker:
     """Runs ``handler(job)`` for every job, on ``threads`` threads.
 
@@ -118,6 +134,8 @@ class Worker:
             self._handle = out.value
             self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_worker_free,
                                                self._handle, os.getpid())
+            self._finalizer.atexit = False  # see _stop_running_workers
+            _RUNNING.add(self)
             self._threads = [threading.Thread(target=self._work, name=f"zizq-worker-{index}",
                                               daemon=True)
                              for index in range(self._thread_count)]
@@ -155,6 +173,7 @@ class Worker:
         with self._stop_lock:
             status = errors.call(lib.zizq_worker_shutdown, handle, _wire.ms(timeout),
                                  expected=(_native.E_TIMEOUT,))
+            _RUNNING.discard(self)
             if status != _native.OK:
                 return False
             # After a clean shutdown the threads only have to notice it.
