@@ -32,6 +32,7 @@ class TestServer:
     """The server the suite talks to, and the control API of zizq-testserver
     (``/_testserver/...``, JSON over plain HTTP/1.1, never faulted)."""
 
+    __test__ = False  # not a pytest test class
     _instance = None
     _lock = threading.Lock()
 

@@ -54,6 +54,33 @@ class PlatformTests:
         self.client.close()
         self.assertIsNone(taker.finish())
 
+    def test_ctrl_c_interrupts_a_waiting_take_and_a_running_worker(self):
+        # Python runs signal handlers in the main thread between two foreign
+        # calls; take streams and workers wait in short slices for that.
+        script = (
+            "import os, signal, sys, threading, time\n"
+            "import zizq\n"
+            "client = zizq.Client(sys.argv[1], format=sys.argv[2])\n"
+            "def interrupt_soon():\n"
+            "    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+            "for name, block in (('take', lambda: client.take_jobs(lambda job: None)),\n"
+            "                    ('worker', zizq.Worker(client, handler=print).run)):\n"
+            "    interrupt_soon()\n"
+            "    started = time.monotonic()\n"
+            "    try:\n"
+            "        block()\n"
+            "    except KeyboardInterrupt:\n"
+            "        print(name, 'interrupted after', round(time.monotonic() - started, 2))\n"
+        )
+        env = dict(os.environ, PYTHONPATH=SRC)
+        result = subprocess.run([sys.executable, "-c", script, self.server.url, self.FORMAT],
+                                env=env, capture_output=True, text=True, timeout=30)
+        self.assertEqual(0, result.returncode, result.stderr)
+        lines = result.stdout.splitlines()
+        self.assertEqual(["take", "worker"], [line.split()[0] for line in lines])
+        for line in lines:
+            self.assertLess(float(line.split()[-1]), 2.0, line)
+
     @unittest.skipUnless(hasattr(os, "fork"), "fork is not available")
     def test_fork_refuses_parent_handles_and_allows_new_clients(self):
         self.assertEqual({"status": "ok"}, self.client.health())
