@@ -317,7 +317,8 @@ enum zizq_status zizq_get_cron_group_entry(const struct zizq_client *client,
                                            struct zizq_error **err);
 
 // Create or replace one entry. `doc`: `{expression, job, timezone?,
-// paused?}` (the name is `entry`).
+// paused?}`. The name is `entry` (sent in the body as the server requires);
+// a `name` key in `doc` is refused, as the seed's keywords refuse it.
 enum zizq_status zizq_replace_cron_group_entry(const struct zizq_client *client,
                                                const char *group,
                                                const char *entry,
@@ -531,7 +532,9 @@ enum zizq_status zizq_parser_new(int32_t format,
 // Feed bytes (any chunking). On `ZIZQ_OK`, `*out` receives the frames
 // completed by these bytes, or NULL when none completed. Each frame is one
 // whole document, checked to be well-formed (`ZIZQ_E_DECODE` otherwise).
-// After an error the parser stays failed.
+// Frames completed before a bad one are handed over first (`ZIZQ_OK`); the
+// error comes with the next call. After an error the parser stays failed:
+// every later feed or finish returns it again.
 enum zizq_status zizq_parser_feed(const struct zizq_parser *parser,
                                   const uint8_t *data,
                                   size_t len,

@@ -116,7 +116,8 @@ pub unsafe extern "C" fn zizq_get_cron_group_entry(
 }
 
 /// Create or replace one entry. `doc`: `{expression, job, timezone?,
-/// paused?}` (the name is `entry`).
+/// paused?}`. The name is `entry` (sent in the body as the server requires);
+/// a `name` key in `doc` is refused, as the seed's keywords refuse it.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_replace_cron_group_entry(
     client: *const zizq_client,

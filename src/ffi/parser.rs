@@ -13,7 +13,13 @@ use std::sync::Mutex;
 /// An incremental parser of NDJSON (`ZIZQ_FORMAT_JSON`) or length-prefixed
 /// MessagePack (`ZIZQ_FORMAT_MSGPACK`) streams. Heartbeats are skipped.
 pub struct zizq_parser {
-    parser: Mutex<FrameParser>,
+    state: Mutex<ParserState>,
+}
+
+struct ParserState {
+    parser: FrameParser,
+    /// The first error: every later call reports it again.
+    failed: Option<Error>,
 }
 
 /// Complete frames returned by one `zizq_parser_feed`.
@@ -44,7 +50,10 @@ pub unsafe extern "C" fn zizq_parser_new(
             max_frame
         };
         *out = Box::into_raw(Box::new(zizq_parser {
-            parser: Mutex::new(FrameParser::new(format, max)),
+            state: Mutex::new(ParserState {
+                parser: FrameParser::new(format, max),
+                failed: None,
+            }),
         }));
         Ok(())
     })
@@ -53,7 +62,9 @@ pub unsafe extern "C" fn zizq_parser_new(
 /// Feed bytes (any chunking). On `ZIZQ_OK`, `*out` receives the frames
 /// completed by these bytes, or NULL when none completed. Each frame is one
 /// whole document, checked to be well-formed (`ZIZQ_E_DECODE` otherwise).
-/// After an error the parser stays failed.
+/// Frames completed before a bad one are handed over first (`ZIZQ_OK`); the
+/// error comes with the next call. After an error the parser stays failed:
+/// every later feed or finish returns it again.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_parser_feed(
     parser: *const zizq_parser,
@@ -66,12 +77,28 @@ pub unsafe extern "C" fn zizq_parser_feed(
         let parser = handle(parser, "parser")?;
         let data = bytes_arg(data, len, "data")?;
         out_arg(out, "out")?;
-        let mut parser = parser.parser.lock().unwrap_or_else(|p| p.into_inner());
+        let mut state = parser.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(err) = &state.failed {
+            return Err(err.clone());
+        }
+        let parser = &mut state.parser;
         parser.feed(data);
         let mut frames = Vec::new();
-        while let Some(frame) = parser.next_frame()? {
-            codec::validate(parser.format(), &frame)?;
-            frames.push(frame);
+        let failure = loop {
+            match parser.next_frame() {
+                Ok(Some(frame)) => match codec::validate(parser.format(), &frame) {
+                    Ok(()) => frames.push(frame),
+                    Err(err) => break Some(err),
+                },
+                Ok(None) => break None,
+                Err(err) => break Some(err),
+            }
+        };
+        if let Some(err) = failure {
+            state.failed = Some(err.clone());
+            if frames.is_empty() {
+                return Err(err);
+            }
         }
         *out = if frames.is_empty() {
             std::ptr::null_mut()
@@ -91,8 +118,11 @@ pub unsafe extern "C" fn zizq_parser_finish(
 ) -> zizq_status {
     boundary(err, || {
         let parser = handle(parser, "parser")?;
-        let parser = parser.parser.lock().unwrap_or_else(|p| p.into_inner());
-        parser.finish()
+        let state = parser.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &state.failed {
+            Some(err) => Err(err.clone()),
+            None => state.parser.finish(),
+        }
     })
 }
 

@@ -181,6 +181,19 @@ static void test_parser(void) {
     const uint8_t big[] = {0, 0, 0, 200};
     EXPECT(zizq_parser_feed(p, big, sizeof big, &frames, NULL) == ZIZQ_E_FRAME_TOO_LARGE);
     zizq_parser_free(p);
+    /* A bad frame: the good ones before it first, then the error, for good. */
+    OK(zizq_parser_new(ZIZQ_FORMAT_JSON, 0, &p, &err_));
+    OK(zizq_parser_feed(p, DOC("{\"a\":1}\n{bad}\n{\"b\":2}\n"), &frames, &err_));
+    EXPECT(zizq_frames_len(frames) == 1);
+    zizq_frames_free(frames);
+    frames = NULL;
+    EXPECT(zizq_parser_feed(p, DOC("{\"c\":3}\n"), &frames, NULL) == ZIZQ_E_DECODE && frames == NULL);
+    EXPECT(zizq_parser_finish(p, NULL) == ZIZQ_E_DECODE);
+    zizq_parser_free(p);
+    OK(zizq_parser_new(ZIZQ_FORMAT_JSON, 0, &p, &err_));
+    EXPECT(zizq_parser_feed(p, DOC("[1,\n"), &frames, NULL) == ZIZQ_E_DECODE);
+    EXPECT(zizq_parser_feed(p, DOC("{}\n"), &frames, NULL) == ZIZQ_E_DECODE);
+    zizq_parser_free(p);
     EXPECT(zizq_parser_new(0, 0, &p, NULL) == ZIZQ_E_INVALID_ARG);
     zizq_parser_free(NULL);
     zizq_frames_free(NULL);
