@@ -50,6 +50,8 @@ class OutcomesTests:
         self.assertIsInstance(record.dequeued_at, float)
         with self.assertRaises(zizq.NotFoundError):
             self.client.get_error(job.id, attempt=2)
+        with self.assertRaises(ValueError):
+            self.client.get_error(job.id, attempt=-1)
 
     def test_nack_alias_kill_and_minimal_body(self):
         self.enqueue_job()

@@ -300,8 +300,10 @@ class Client:
 
     def get_error(self, id, *, attempt):
         """The error record of one attempt (1-based) of a job."""
-        return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"),
-                                             int(attempt)))
+        attempt = int(attempt)
+        if not 0 <= attempt < 2**32:
+            raise ValueError(f"attempt must be a positive integer, got {attempt}")
+        return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"), attempt))
 
     def list_errors(self, id, *, from_=None, order=None, limit=None, **kwargs):
         """A page of a job's error records."""
