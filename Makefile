@@ -14,7 +14,7 @@ SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LINK       := -L$(RELEASE) -lzizq -lpthread -Wl,-rpath,$(CURDIR)/$(RELEASE)
 BUILD_C    := target/c
 
-.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby bench lint clean
+.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go bench lint clean
 
 all: build
 
@@ -38,7 +38,7 @@ demo: $(BUILD_C)/quickstart
 	@echo "== starting the bundled zizq-testserver and running examples-c/quickstart.c"
 	ZIZQ_TEST_URL= scripts/with-testserver.sh $(BUILD_C)/quickstart
 
-test: deps build check-header check-exports test-rust test-c test-ruby
+test: deps build check-header check-exports test-rust test-c test-ruby test-go
 	@echo "== all suites passed"
 
 deps:
@@ -72,6 +72,9 @@ test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput
 test-ruby: build
 	ZIZQ_LIB=$(CURDIR)/$(LIB) ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/ruby/run_tests.sh
 
+test-go: build
+	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/go/run_tests.sh
+
 bench:
 	bench/run.sh
 
@@ -79,6 +82,8 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	ruby -wc $$(find bindings/ruby -name '*.rb') > /dev/null
+	test -z "$$(gofmt -l bindings/go)"
+	cd bindings/go && go vet ./...
 
 clean:
 	$(CARGO) clean
