@@ -21,3 +21,7 @@ go vet ./...
 
 echo "== go test"
 go test -p 1 -count=1 "$@" ./...
+
+echo "== quick start (README)"
+export ZIZQ_TESTSERVER="${ZIZQ_TESTSERVER:-$PWD/../../target/release/zizq-testserver}"
+../../scripts/with-testserver.sh go run ./examples/quickstart
