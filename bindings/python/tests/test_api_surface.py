@@ -66,6 +66,15 @@ class ApiSurfaceTest(unittest.TestCase):
             self.assertTrue(issubclass(kind, zizq.Error))
         self.assertIsNot(zizq.ConnectionError, ConnectionError)
 
+    def test_response_errors_pickle_with_status_and_body(self):
+        import pickle
+
+        error = zizq.NotFoundError("job not found", status=404, body={"error": "job not found"})
+        copy = pickle.loads(pickle.dumps(error))
+        self.assertEqual(("job not found", 404, {"error": "job not found"}),
+                         (str(copy), copy.status, copy.body))
+        self.assertIsInstance(copy, zizq.NotFoundError)
+
     def test_status_table_matches_the_library_and_every_error_is_mapped(self):
         native = zizq._native
         for value, name in native.STATUS_NAMES.items():

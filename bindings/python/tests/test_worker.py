@@ -96,7 +96,7 @@ class WorkerTests:
         dead = self.client.get_job(doomed.id)
         self.assertEqual("dead", dead.status)
         record = dead.errors().items[0]
-        self.assertEqual(["zizq.worker.Kill", "zizq.worker.Kill: not worth it"],
+        self.assertEqual(["zizq.Kill", "zizq.Kill: not worth it"],
                          [record.error_type, record.message])
 
     def test_stop_waits_for_running_handlers_and_flushes_their_acks(self):

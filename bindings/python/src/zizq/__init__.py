@@ -35,6 +35,13 @@ from .worker import Kill, Retry, Worker
 
 __version__ = "0.1.0"
 
+# Public classes present themselves as zizq.X (tracebacks, reprs, and the
+# error_type a Worker reports for zizq.Retry / zizq.Kill).
+for _public in (Error, ConnectionError, ResponseError, ClientError, NotFoundError, ServerError,
+                StreamError, LibraryNotFound, Client, Worker, Retry, Kill, StreamParser):
+    _public.__module__ = __name__
+del _public
+
 __all__ = [
     "ABI_VERSION",
     "RESET",

@@ -26,6 +26,9 @@ class ResponseError(Error):
         #: The decoded error body (usually ``{"error": "..."}``), or None.
         self.body = body
 
+    def __reduce__(self):
+        return (type(self), (str(self), self.status, self.body))
+
 
 class ClientError(ResponseError):
     """A 4xx answer."""
