@@ -7,7 +7,7 @@ found through ``ZIZQ_LIB``, next to this package, or in the repository's
 """
 
 from . import _native
-from ._native import ABI_VERSION, LibraryNotFound
+from ._native import ABI_VERSION, LibraryError
 from ._wire import RESET, UNCHANGED
 from .client import Client, StreamResponse
 from .errors import (
@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 # Public classes present themselves as zizq.X (tracebacks, reprs, and the
 # error_type a Worker reports for zizq.Retry / zizq.Kill).
 for _public in (Error, ConnectionError, ResponseError, ClientError, NotFoundError, ServerError,
-                StreamError, LibraryNotFound, Client, Worker, Retry, Kill, StreamParser):
+                StreamError, LibraryError, Client, Worker, Retry, Kill, StreamParser):
     _public.__module__ = __name__
 del _public
 
@@ -58,7 +58,7 @@ __all__ = [
     "JobPage",
     "JobTemplate",
     "Kill",
-    "LibraryNotFound",
+    "LibraryError",
     "NotFoundError",
     "Page",
     "Resource",

@@ -57,8 +57,8 @@ E_TIMEOUT = 8
 E_STREAM_ENDED = 18
 
 
-class LibraryNotFound(ImportError):
-    """libzizq could not be found or is not a library this package can use."""
+class LibraryError(ImportError):
+    """libzizq could not be found or loaded, or has another C ABI version."""
 
 
 class Buf(ctypes.Structure):
@@ -88,7 +88,7 @@ def library_path():
     if explicit:
         if os.path.isfile(explicit):
             return explicit
-        raise LibraryNotFound(f"ZIZQ_LIB points to {explicit!r}, which is not a file")
+        raise LibraryError(f"ZIZQ_LIB points to {explicit!r}, which is not a file")
     here = Path(__file__).resolve().parent
     candidates = [here / "libzizq.so"]
     if len(here.parents) > 3:
@@ -97,7 +97,7 @@ def library_path():
         if candidate.is_file():
             return str(candidate)
     looked = ", ".join(str(c) for c in candidates)
-    raise LibraryNotFound(
+    raise LibraryError(
         f"libzizq.so not found: set ZIZQ_LIB to its path (looked at {looked})"
     )
 
@@ -106,7 +106,7 @@ PATH = library_path()
 try:
     lib = ctypes.CDLL(PATH)
 except OSError as exc:
-    raise LibraryNotFound(f"cannot load libzizq from {PATH!r}: {exc}") from exc
+    raise LibraryError(f"cannot load libzizq from {PATH!r}: {exc}") from exc
 
 # Checked before any other function is declared: a library of another ABI
 # may lack functions, or have them with other signatures.
@@ -115,9 +115,9 @@ try:
     lib.zizq_abi_version.argtypes = []
     _found = lib.zizq_abi_version()
 except AttributeError as exc:
-    raise LibraryNotFound(f"{PATH} is not libzizq (no zizq_abi_version)") from exc
+    raise LibraryError(f"{PATH} is not libzizq (no zizq_abi_version)") from exc
 if _found != ABI_VERSION:
-    raise LibraryNotFound(
+    raise LibraryError(
         f"{PATH} has C ABI version {_found}, but this zizq package needs version "
         f"{ABI_VERSION}: install a matching libzizq"
     )
