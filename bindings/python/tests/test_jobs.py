@@ -143,6 +143,9 @@ class JobsTests:
         page = self.client.list_jobs()
         self.assertEqual(page.items, page.jobs)
         self.assertEqual(3, len(page))
+        self.assertEqual(a.id, page[0].id)
+        self.assertEqual([b.id, c.id], [job.id for job in page[1:]])
+        self.assertIn("self", page["pages"])
         self.assertIsInstance(page, zizq.JobPage)
 
     def test_pagination_across_pages(self):

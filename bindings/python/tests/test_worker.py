@@ -217,5 +217,8 @@ class WorkerTests:
             except zizq.Error as exc:
                 outcome.put(exc)
 
-        holder["worker"] = self.start_worker(handler, threads=1)
+        # Assigned before start: the handler may run before start() returns.
+        holder["worker"] = zizq.Worker(self.client, threads=1, handler=handler)
+        self.addCleanup(holder["worker"].stop)
+        holder["worker"].start()
         self.assertRegex(str(outcome.get(timeout=5)), "handler")

@@ -140,6 +140,12 @@ class Page(Resource):
     def __iter__(self):
         return iter(self.items)
 
+    def __getitem__(self, key):
+        """``page[0]``, ``page[1:]``: items; ``page["pages"]``: the document."""
+        if isinstance(key, (int, slice)):
+            return self.items[key]
+        return self._data[key]
+
     def __len__(self):
         return len(self.items)
 
