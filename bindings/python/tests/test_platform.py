@@ -39,7 +39,7 @@ class PlatformTests:
         taker = self.start_taker()
         self.wait_for_open_stream()
         # Were the GIL held during each 200 ms wait for jobs, this loop would
-        # see pauses of that length every time the taking thread runs.
+        # see pauses of that length every time the taking thread runs
         long_pauses = 0
         last = time.monotonic()
         finish = last + 1.0
@@ -50,7 +50,8 @@ class PlatformTests:
             if now - last > 0.15:
                 long_pauses += 1
             last = now
-        self.assertLessEqual(long_pauses, 1)
+        # (about 5 per second); allow two for a busy machine.
+        self.assertLessEqual(long_pauses, 2)
         self.client.close()
         self.assertIsNone(taker.finish())
 

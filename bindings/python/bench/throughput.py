@@ -1,0 +1,69 @@
+"""Rough figures for the Python shim: sequential calls per second, bulk
+enqueue, and a Worker draining jobs, in one format.
+
+    ZIZQ_URL=http://127.0.0.1:7890 FORMAT=json python3 bench/throughput.py
+
+Without ZIZQ_URL a zizq-testserver is started (ZIZQ_TESTSERVER, default the
+release build). JOBS sets the number of jobs (default 20000).
+"""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "src"))
+
+import zizq  # noqa: E402
+
+
+def main():
+    url = os.environ.get("ZIZQ_URL", "")
+    server = None
+    if not url:
+        binary = os.environ.get("ZIZQ_TESTSERVER",
+                                os.path.join(HERE, "..", "..", "..", "target", "release",
+                                             "zizq-testserver"))
+        server = subprocess.Popen([binary, "--port", "0", "--exit-on-stdin-eof"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        url = server.stdout.readline().split()[-1]
+    fmt = os.environ.get("FORMAT", "msgpack")
+    jobs = int(os.environ.get("JOBS", "20000"))
+    try:
+        with zizq.Client(url, format=fmt) as client:
+            client.erase_all_data()
+            started = time.perf_counter()
+            for n in range(2000):
+                client.enqueue(queue="bench", type="t", payload={"n": n})
+            elapsed = time.perf_counter() - started
+            print(f"{fmt}: sequential enqueue  {2000 / elapsed:9.0f} calls/s")
+            client.erase_all_data()
+
+            started = time.perf_counter()
+            for start in range(0, jobs, 1000):
+                client.enqueue_bulk(jobs=[{"queue": "bench", "type": "t", "payload": {"n": n}}
+                                          for n in range(start, min(jobs, start + 1000))])
+            elapsed = time.perf_counter() - started
+            print(f"{fmt}: bulk enqueue        {jobs / elapsed:9.0f} jobs/s")
+
+            done = threading.Semaphore(0)
+            worker = zizq.Worker(client, queues=["bench"], threads=4, prefetch=200,
+                                 handler=lambda job: done.release())
+            started = time.perf_counter()
+            worker.start()
+            for _ in range(jobs):
+                done.acquire()
+            worker.stop()
+            elapsed = time.perf_counter() - started
+            print(f"{fmt}: worker (4 threads)  {jobs / elapsed:9.0f} jobs/s "
+                  f"(acked {worker.stats()['acked']})")
+    finally:
+        if server is not None:
+            server.stdin.close()
+            server.wait()
+
+
+if __name__ == "__main__":
+    main()
