@@ -164,6 +164,8 @@ class Taker:
 
     def finish(self, timeout=5):
         self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise AssertionError(f"take_jobs still running after {timeout} s")
         if self.error is not None:
             raise self.error
         return self.result

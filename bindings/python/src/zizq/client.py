@@ -141,6 +141,9 @@ class Client:
         self._finalizer.atexit = False
         self._streams = []
         self._streams_lock = threading.Lock()
+        # Bumped by cleanup_internal_clients, so that a stream still being
+        # opened when it runs is closed as soon as it is registered.
+        self._cleanup_epoch = 0
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -158,6 +161,7 @@ class Client:
         """Close the take streams this client has open (``take_jobs`` calls in
         other threads return). The client stays usable."""
         with self._streams_lock:
+            self._cleanup_epoch += 1
             for stream in self._streams:
                 stream.close()
 
@@ -426,9 +430,13 @@ class Client:
         return None
 
     def _take(self, options, on_connect, on_response):
+        with self._streams_lock:
+            epoch = self._cleanup_epoch
         stream = _TakeStream(self._handle, options)
         with self._streams_lock:
             self._streams.append(stream)
+            if self._cleanup_epoch != epoch:
+                stream.close()
         try:
             if on_connect is not None:
                 on_connect()
