@@ -14,7 +14,7 @@ SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LINK       := -L$(RELEASE) -lzizq -lpthread -Wl,-rpath,$(CURDIR)/$(RELEASE)
 BUILD_C    := target/c
 
-.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go bench lint clean
+.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python bench lint clean
 
 all: build
 
@@ -38,7 +38,7 @@ demo: $(BUILD_C)/quickstart
 	@echo "== starting the bundled zizq-testserver and running examples-c/quickstart.c"
 	ZIZQ_TEST_URL= scripts/with-testserver.sh $(BUILD_C)/quickstart
 
-test: deps build check-header check-exports test-rust test-c test-ruby test-go
+test: deps build check-header check-exports test-rust test-c test-ruby test-python test-go
 	@echo "== all suites passed"
 
 deps:
@@ -71,6 +71,9 @@ test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput
 
 test-ruby: build
 	ZIZQ_LIB=$(CURDIR)/$(LIB) ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/ruby/run_tests.sh
+
+test-python: build
+	ZIZQ_LIB=$(CURDIR)/$(LIB) ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/python/run_tests.sh
 
 test-go: build
 	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/go/run_tests.sh

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Install what `make test` needs when it is missing: a C compiler, Go (for
-# the Go shim; cgo) and the Ruby stack Debian ships (ruby, ruby-ffi,
-# ruby-msgpack, minitest).
+# Install what `make test` needs when it is missing: a C compiler, openssl
+# (test certificates), Go (the Go shim, cgo) and the Ruby stack Debian ships
+# (ruby, ruby-ffi, ruby-msgpack, minitest). Python needs only python3.
 set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(gcc)
+command -v python3 >/dev/null || need+=(python3)
 command -v go >/dev/null || need+=(golang-go)
+command -v openssl >/dev/null || need+=(openssl)
 command -v ruby >/dev/null || need+=(ruby)
 if command -v ruby >/dev/null; then
   ruby -e 'require "ffi"' 2>/dev/null || need+=(ruby-ffi)

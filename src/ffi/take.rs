@@ -172,7 +172,9 @@ pub unsafe extern "C" fn zizq_take_next(
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_wakeup(stream: *const zizq_take_stream) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        handle(stream, "stream")?.stream.wakeup();
+        let stream = &handle(stream, "stream")?.stream;
+        runtime::check_fork(stream.generation())?;
+        stream.wakeup();
         Ok(())
     })
 }
@@ -191,7 +193,9 @@ pub unsafe extern "C" fn zizq_take_fd(stream: *const zizq_take_stream) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_close(stream: *const zizq_take_stream) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        handle(stream, "stream")?.stream.close();
+        let stream = &handle(stream, "stream")?.stream;
+        runtime::check_fork(stream.generation())?;
+        stream.close();
         Ok(())
     })
 }

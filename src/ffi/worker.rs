@@ -102,7 +102,9 @@ pub unsafe extern "C" fn zizq_worker_nack(
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_wakeup(worker: *const zizq_worker) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        handle(worker, "worker")?.worker.wakeup();
+        let worker = &handle(worker, "worker")?.worker;
+        runtime::check_fork(worker.generation())?;
+        worker.wakeup();
         Ok(())
     })
 }
@@ -140,6 +142,7 @@ pub unsafe extern "C" fn zizq_worker_stats(
 ) -> zizq_status {
     boundary(err, || {
         let worker = &handle(worker, "worker")?.worker;
+        runtime::check_fork(worker.generation())?;
         out_arg(out, "out")?;
         let stats = worker.stats();
         write_buf(out, worker.client().encode(&stats));

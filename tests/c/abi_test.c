@@ -423,11 +423,21 @@ static void test_jobs(const char *url, int faults) {
     }
 
     /* Fork: the parent's client refuses to work in the child; a new one works. */
+    zizq_worker *fw = NULL;
+    OK(zizq_worker_new(c, NULL, 0, &fw, &err_));
+    zizq_take_stream *fts = NULL;
+    OK(zizq_take_open(c, NULL, 0, &fts, &err_));
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
         int code = 0;
         if (zizq_health(c, &out, NULL) != ZIZQ_E_FORKED) code |= 1;
+        /* Inherited workers and streams refuse too (their locks may be held by
+           threads that do not exist in the child). */
+        if (zizq_worker_stats(fw, &out, NULL) != ZIZQ_E_FORKED) code |= 8;
+        if (zizq_worker_wakeup(fw) != ZIZQ_E_FORKED) code |= 16;
+        if (zizq_take_wakeup(fts) != ZIZQ_E_FORKED) code |= 32;
+        if (zizq_take_close(fts) != ZIZQ_E_FORKED) code |= 64;
         zizq_client *child = NULL;
         if (zizq_client_new(url, DOC("{\"format\":\"json\"}"), &child, NULL) != ZIZQ_OK) code |= 2;
         if (zizq_health(child, &out, NULL) != ZIZQ_OK) code |= 4;
@@ -439,6 +449,9 @@ static void test_jobs(const char *url, int faults) {
     int status = 0;
     waitpid(pid, &status, 0);
     EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    OK(zizq_worker_shutdown(fw, 5000, &err_));
+    zizq_worker_free(fw);
+    zizq_take_free(fts);
     OK(zizq_health(c, &out, &err_));
     zizq_buf_free(&out);
 
