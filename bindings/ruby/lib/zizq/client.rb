@@ -43,12 +43,16 @@ module Zizq
                                   options.bytesize)
       @streams = []
       @streams_lock = Mutex.new
+      @cleanups = 0
     end
 
     # Close the take streams this client has open: `take_jobs` calls in
     # other threads return. The client stays usable.
     def cleanup_internal_clients
-      @streams_lock.synchronize { @streams.each(&:close) }
+      @streams_lock.synchronize do
+        @cleanups += 1
+        @streams.each(&:close)
+      end
       nil
     end
 

@@ -57,10 +57,15 @@ module Zizq
     private
 
     # Streams are tracked so that `close` can stop them; the lock keeps
-    # `close` from touching a stream that is being freed.
+    # `close` from touching a stream that is being freed. A cleanup that ran
+    # while this stream was still connecting closes it as soon as it exists.
     def open_stream(options)
+      cleanups = @streams_lock.synchronize { @cleanups }
       stream = TakeStream.new(@handle, encode(options))
-      @streams_lock.synchronize { @streams << stream }
+      @streams_lock.synchronize do
+        @streams << stream
+        stream.close if @cleanups != cleanups
+      end
       stream
     end
 
