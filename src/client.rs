@@ -54,6 +54,9 @@ const OPTION_KEYS: &[&str] = &[
     "tls",
 ];
 const TLS_KEYS: &[&str] = &[
+    "ca",
+    "client_cert",
+    "client_key",
     "ca_pem",
     "ca_file",
     "client_cert_pem",
@@ -143,13 +146,29 @@ fn tls_options(value: &Value) -> Result<TlsOptions> {
             ))),
         }
     };
+    // `ca`, `client_cert`, `client_key`: PEM text (recognised by its
+    // armour) or a file path, so that shims need not tell them apart.
+    let either = |key: &str| -> Result<(Option<String>, Option<String>)> {
+        let (pem, file) = (get(&format!("{key}_pem"))?, get(&format!("{key}_file"))?);
+        match get(key)? {
+            None => Ok((pem, file)),
+            Some(_) if pem.is_some() || file.is_some() => Err(Error::invalid(format!(
+                "TLS options: give `{key}` or `{key}_pem`/`{key}_file`, not both"
+            ))),
+            Some(v) if v.contains("-----BEGIN") => Ok((Some(v), None)),
+            Some(v) => Ok((None, Some(v))),
+        }
+    };
+    let (ca_pem, ca_file) = either("ca")?;
+    let (client_cert_pem, client_cert_file) = either("client_cert")?;
+    let (client_key_pem, client_key_file) = either("client_key")?;
     Ok(TlsOptions {
-        ca_pem: get("ca_pem")?,
-        ca_file: get("ca_file")?,
-        client_cert_pem: get("client_cert_pem")?,
-        client_cert_file: get("client_cert_file")?,
-        client_key_pem: get("client_key_pem")?,
-        client_key_file: get("client_key_file")?,
+        ca_pem,
+        ca_file,
+        client_cert_pem,
+        client_cert_file,
+        client_key_pem,
+        client_key_file,
     })
 }
 

@@ -82,15 +82,29 @@ fn https_with_a_custom_ca_in_both_formats() {
         }
         unsafe { zizq_take_free(s) };
     }
-    // The CA from a file works too.
+    // The CA from a file works too, named explicitly or by `ca` (a path,
+    // where `ca` with PEM armour is the text itself).
     let path = std::env::temp_dir().join(format!("zizq-ca-{}.pem", std::process::id()));
     std::fs::write(&path, &pki.ca_pem).unwrap();
-    let c = Client::new(
+    let path = path.to_str().unwrap();
+    for tls in [
+        json!({"ca_file": path}),
+        json!({"ca": path}),
+        json!({"ca": pki.ca_pem}),
+    ] {
+        let c = Client::new(&env.url, &json!({ "tls": tls })).unwrap();
+        assert!(c.health().is_ok(), "{tls}");
+    }
+    let err = Client::new(
         &env.url,
-        &json!({"tls": {"ca_file": path.to_str().unwrap()}}),
+        &json!({"tls": {"ca": path, "ca_pem": pki.ca_pem}}),
     )
+    .err()
     .unwrap();
-    assert!(c.health().is_ok());
+    assert_eq!(err.status, S::ZIZQ_E_INVALID_ARG);
+    assert!(err.message.contains("not both"), "{}", err.message);
+    let missing = Client::new(&env.url, &json!({"tls": {"ca": "/nonexistent/ca.pem"}}));
+    assert!(missing.is_err() || missing.unwrap().health().is_err());
     std::fs::remove_file(path).ok();
 }
 
@@ -133,7 +147,7 @@ fn mutual_tls_requires_the_client_certificate() {
     );
     let c = Client::new(
         &env.url,
-        &json!({"format": "json", "tls": {"ca_pem": pki.ca_pem, "client_cert_pem": pki.client_cert, "client_key_pem": pki.client_key}}),
+        &json!({"format": "json", "tls": {"ca": pki.ca_pem, "client_cert": pki.client_cert, "client_key": pki.client_key}}),
     )
     .unwrap();
     assert_eq!(c.health().unwrap(), json!({"status": "ok"}));

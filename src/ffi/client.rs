@@ -60,7 +60,9 @@ pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Clien
 /// `connections` (1): HTTP/2 connections shared by requests; `http2` (true);
 /// `max_frame_bytes` (64 MiB): largest accepted stream frame;
 /// `tls`: `{ca_pem | ca_file, client_cert_pem | client_cert_file,
-/// client_key_pem | client_key_file}` (PEM text or file paths).
+/// client_key_pem | client_key_file}` (PEM text or file paths), or `ca`,
+/// `client_cert`, `client_key`: PEM text when it holds `-----BEGIN`, else
+/// a file path.
 ///
 /// Nothing connects yet: the first request opens the connection. On success
 /// `*out` receives the client.

@@ -27,24 +27,14 @@ def _free_handle(free_function, handle, pid):
 
 
 def _tls_option(tls):
-    """libzizq's ``tls`` option from ``{"ca", "client_cert", "client_key"}``
-    (each PEM text or a path to a PEM file). libzizq's own keys
-    (``ca_pem``, ``ca_file``...) are passed on as given."""
+    """libzizq's ``tls`` option from ``{"ca", "client_cert", "client_key"}``:
+    each PEM text or a path to a PEM file, which libzizq tells apart itself.
+    libzizq's other keys (``ca_pem``, ``ca_file``...) are passed on as given."""
     if tls is None:
         return None
     if not isinstance(tls, dict):
         raise TypeError("tls must be a dict: {'ca': ..., 'client_cert': ..., 'client_key': ...}")
-    options = {}
-    for key, value in tls.items():
-        if value is None:
-            continue
-        if key in ("ca", "client_cert", "client_key"):
-            value = os.fspath(value) if not isinstance(value, str) else value
-            suffix = "_pem" if "-----BEGIN" in value else "_file"
-            options[key + suffix] = value
-        else:
-            options[key] = value
-    return options
+    return {key: os.fspath(value) for key, value in tls.items() if value is not None}
 
 
 def _batch_documents(pointer):

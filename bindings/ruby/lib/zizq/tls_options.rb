@@ -12,13 +12,20 @@ module Zizq
       return nil if tls.nil? && ssl_context.nil?
 
       options = ssl_context ? from_context(ssl_context) : {}
-      options.merge!(from_hash(**tls.transform_keys(&:to_sym))) if tls
-      options
+      return options unless tls
+
+      # A `tls:` setting wins over the context's for the same item.
+      given = from_hash(**tls.transform_keys(&:to_sym))
+      given.each_key do |name|
+        options.delete(:"#{name}_file")
+        options.delete(:"#{name}_pem")
+      end
+      options.merge(given)
     end
 
+    # libzizq tells PEM text (by its armour) from a file path itself.
     def self.from_hash(ca: nil, client_cert: nil, client_key: nil)
-      { **pem_or_file(:ca, ca), **pem_or_file(:client_cert, client_cert),
-        **pem_or_file(:client_key, client_key) }
+      { ca: ca, client_cert: client_cert, client_key: client_key }.compact.transform_values(&:to_s)
     end
 
     def self.from_context(context)
@@ -31,14 +38,6 @@ module Zizq
       options[:client_key_pem] = context.key.private_to_pem if context.key
       options
     end
-
-    # PEM text is recognised by its armour; anything else is a file path.
-    def self.pem_or_file(name, value)
-      return {} if value.nil?
-
-      value = value.to_s
-      value.include?("-----BEGIN") ? { "#{name}_pem": value } : { "#{name}_file": value }
-    end
-    private_class_method :from_hash, :from_context, :pem_or_file
+    private_class_method :from_hash, :from_context
   end
 end
