@@ -263,6 +263,18 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let depth = 200_000;
+        let mut mp = vec![0x91u8; depth];
+        mp.push(0x01);
+        assert!(seek(Format::Msgpack, &mp, "0.0", Want::Value).is_err());
+        assert!(seek(Format::Msgpack, &mp, "", Want::Len).is_err());
+        let json = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        assert!(seek(Format::Json, json.as_bytes(), "0.0", Want::Value).is_err());
+        assert!(crate::codec::reencode(Format::Json, Format::Msgpack, json.as_bytes()).is_err());
+    }
+
+    #[test]
     fn still_rejects_malformed_documents() {
         assert!(seek(Format::Json, b"{\"a\": 1} x", "a", Want::Value).is_err());
         assert!(seek(Format::Json, b"{\"a\": [1,", "a", Want::Len).is_err());
