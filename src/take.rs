@@ -243,7 +243,6 @@ impl TakeStream {
     /// Up to `max_jobs` buffered jobs, waiting up to `timeout` (None = forever)
     /// for the first. `Ok(empty)` after a timeout or a wakeup.
     pub fn next(&self, max_jobs: usize, timeout: Option<Duration>) -> Result<Vec<Job>> {
-        runtime::check_fork(self.generation)?;
         if self
             .reading
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)

@@ -316,7 +316,6 @@ impl Worker {
     /// the first. Empty after a timeout or a wakeup. Several threads may wait
     /// at once.
     pub fn next(&self, max_jobs: usize, timeout: Option<Duration>) -> Result<Vec<Job>> {
-        runtime::check_fork(self.generation)?;
         let deadline = timeout.map(|t| Instant::now() + t);
         let inner = &self.inner;
         let mut h = inner.handout();
@@ -380,7 +379,6 @@ impl Worker {
     }
 
     fn resolve(&self, id: &str, outcome: Outcome) -> Result<()> {
-        runtime::check_fork(self.generation)?;
         let inner = &self.inner;
         {
             let tx = lock(&inner.outcomes);
@@ -410,7 +408,6 @@ impl Worker {
     /// shutdown timeout). `ZIZQ_E_TIMEOUT` if handed-out jobs were not
     /// resolved or outcomes not flushed in time (see `stats`).
     pub fn shutdown(&self, timeout: Option<Duration>) -> Result<()> {
-        runtime::check_fork(self.generation)?;
         let inner = &self.inner;
         let deadline = Instant::now() + timeout.unwrap_or(inner.options.shutdown_timeout);
         let Some((stream, acks)) = lock(&self.tasks).take() else {

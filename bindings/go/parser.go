@@ -25,7 +25,6 @@ type StreamParser struct {
 	mu     sync.Mutex
 	p      *C.zizq_parser
 	format Format
-	failed error // the first error: the parser stays failed
 }
 
 // NewStreamParser creates a parser; maxFrame 0 = 64 MiB.
@@ -44,24 +43,19 @@ func NewStreamParser(format Format, maxFrame int) (*StreamParser, error) {
 }
 
 // Feed parses a chunk and returns the frames it completed, each one whole
-// document in the parser's format (copied into Go memory). After an
-// error the parser stays failed.
+// document in the parser's format (copied into Go memory). Frames before a
+// bad one come first; the error comes with the next call, and from then on
+// the parser stays failed (libzizq keeps that state).
 func (sp *StreamParser) Feed(chunk []byte) ([][]byte, error) {
 	sp.mu.Lock()
 	defer sp.mu.Unlock()
 	if sp.p == nil {
 		return nil, goError("Feed", StatusClosed, "the parser was closed")
 	}
-	if sp.failed != nil {
-		return nil, sp.failed
-	}
 	var frames *C.zizq_frames
 	var cerr *C.zizq_error
 	if st := C.zizq_parser_feed(sp.p, bytesPtr(chunk), C.size_t(len(chunk)), &frames, &cerr); st != C.ZIZQ_OK {
-		// libzizq keeps going after a malformed frame (ZIZQ_E_DECODE)
-		// although its header says the parser stays failed; enforce it.
-		sp.failed = newError("Feed", st, cerr)
-		return nil, sp.failed
+		return nil, newError("Feed", st, cerr)
 	}
 	if frames == nil {
 		return nil, nil
@@ -86,9 +80,6 @@ func (sp *StreamParser) Finish() error {
 	defer sp.mu.Unlock()
 	if sp.p == nil {
 		return goError("Finish", StatusClosed, "the parser was closed")
-	}
-	if sp.failed != nil {
-		return sp.failed
 	}
 	var cerr *C.zizq_error
 	if st := C.zizq_parser_finish(sp.p, &cerr); st != C.ZIZQ_OK {

@@ -115,6 +115,14 @@ pub struct zizq_take_stream {
     stream: TakeStream,
 }
 
+/// Borrow a stream argument that belongs to this process (a handle inherited
+/// across `fork()` is refused before any of its locks is touched).
+unsafe fn stream_arg<'a>(ptr: *const zizq_take_stream) -> Result<&'a TakeStream> {
+    let stream = &handle(ptr, "stream")?.stream;
+    runtime::check_fork(stream.generation())?;
+    Ok(stream)
+}
+
 /// Parse take options from the client's format.
 fn take_options(client: &crate::client::Client, doc: &[u8], what: &str) -> Result<TakeOptions> {
     let map = crate::codec::decode_args(client.format(), doc)?;
@@ -160,7 +168,7 @@ pub unsafe extern "C" fn zizq_take_next(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let stream = &handle(stream, "stream")?.stream;
+        let stream = stream_arg(stream)?;
         zizq_batch::hand_over(out, max_jobs, |max| {
             stream.next(max, timeout_from_ms(timeout_ms))
         })
@@ -172,8 +180,7 @@ pub unsafe extern "C" fn zizq_take_next(
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_wakeup(stream: *const zizq_take_stream) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let stream = &handle(stream, "stream")?.stream;
-        runtime::check_fork(stream.generation())?;
+        let stream = stream_arg(stream)?;
         stream.wakeup();
         Ok(())
     })
@@ -193,8 +200,7 @@ pub unsafe extern "C" fn zizq_take_fd(stream: *const zizq_take_stream) -> i32 {
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_close(stream: *const zizq_take_stream) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let stream = &handle(stream, "stream")?.stream;
-        runtime::check_fork(stream.generation())?;
+        let stream = stream_arg(stream)?;
         stream.close();
         Ok(())
     })

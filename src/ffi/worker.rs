@@ -5,7 +5,7 @@ use super::error::zizq_error;
 use super::take::zizq_batch;
 use super::{boundary, bytes_arg, handle, infallible, out_arg, str_arg, write_buf, zizq_buf};
 use crate::codec;
-use crate::error::zizq_status;
+use crate::error::{zizq_status, Result};
 use crate::runtime::{self, timeout_from_ms};
 use crate::worker::{Worker, WorkerOptions};
 use std::ffi::c_char;
@@ -15,6 +15,14 @@ use std::ffi::c_char;
 /// called from any number of threads at once.
 pub struct zizq_worker {
     worker: Worker,
+}
+
+/// Borrow a worker argument that belongs to this process (a handle inherited
+/// across `fork()` is refused before any of its locks is touched).
+unsafe fn worker_arg<'a>(ptr: *const zizq_worker) -> Result<&'a Worker> {
+    let worker = &handle(ptr, "worker")?.worker;
+    runtime::check_fork(worker.generation())?;
+    Ok(worker)
 }
 
 /// Start a worker. `doc` (client's format, may be empty): `queues` (array,
@@ -59,7 +67,7 @@ pub unsafe extern "C" fn zizq_worker_next(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = &handle(worker, "worker")?.worker;
+        let worker = worker_arg(worker)?;
         zizq_batch::hand_over(out, max_jobs, |max| {
             worker.next(max, timeout_from_ms(timeout_ms))
         })
@@ -76,7 +84,7 @@ pub unsafe extern "C" fn zizq_worker_ack(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = &handle(worker, "worker")?.worker;
+        let worker = worker_arg(worker)?;
         worker.ack(str_arg(id, "id")?)
     })
 }
@@ -93,7 +101,7 @@ pub unsafe extern "C" fn zizq_worker_nack(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = &handle(worker, "worker")?.worker;
+        let worker = worker_arg(worker)?;
         worker.nack(str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
     })
 }
@@ -102,8 +110,7 @@ pub unsafe extern "C" fn zizq_worker_nack(
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_wakeup(worker: *const zizq_worker) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let worker = &handle(worker, "worker")?.worker;
-        runtime::check_fork(worker.generation())?;
+        let worker = worker_arg(worker)?;
         worker.wakeup();
         Ok(())
     })
@@ -122,9 +129,7 @@ pub unsafe extern "C" fn zizq_worker_shutdown(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        handle(worker, "worker")?
-            .worker
-            .shutdown(timeout_from_ms(timeout_ms))
+        worker_arg(worker)?.shutdown(timeout_from_ms(timeout_ms))
     })
 }
 
@@ -141,8 +146,7 @@ pub unsafe extern "C" fn zizq_worker_stats(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = &handle(worker, "worker")?.worker;
-        runtime::check_fork(worker.generation())?;
+        let worker = worker_arg(worker)?;
         out_arg(out, "out")?;
         let stats = worker.stats();
         write_buf(out, worker.client().encode(&stats));

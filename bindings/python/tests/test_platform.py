@@ -85,12 +85,15 @@ class PlatformTests:
     @unittest.skipUnless(hasattr(os, "fork"), "fork is not available")
     def test_fork_refuses_parent_handles_and_allows_new_clients(self):
         self.assertEqual({"status": "ok"}, self.client.health())
+        worker = zizq.Worker(self.client, queues=["idle"], threads=1, handler=lambda job: None)
+        worker.start()
+        self.addCleanup(worker.stop)
         reader, writer = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child
             try:
                 os.close(reader)
-                report = self._child_report()
+                report = self._child_report(worker)
                 os.write(writer, json.dumps(report).encode())
             finally:
                 os._exit(0)
@@ -100,18 +103,21 @@ class PlatformTests:
         os.waitpid(pid, 0)
         self.assertEqual("Error", report["parent_class"])
         self.assertRegex(report["parent_message"], "parent process")
+        self.assertEqual("Error", report["worker_class"])
+        self.assertRegex(report["worker_message"], "parent process")
         self.assertEqual({"status": "ok"}, report["child_health"])
         self.assertEqual(1, self.client.count_jobs(), "the child's client enqueued a job")
         self.assertEqual({"status": "ok"}, self.client.health(), "the parent's client still works")
 
-    def _child_report(self):
+    def _child_report(self, worker):
         report = {}
-        try:
-            self.client.health()
-            report["parent_class"] = "no error"
-        except zizq.Error as exc:
-            report["parent_class"] = type(exc).__name__
-            report["parent_message"] = str(exc)
+        for name, call in (("parent", self.client.health), ("worker", worker.stats)):
+            try:
+                call()
+                report[f"{name}_class"] = "no error"
+            except zizq.Error as exc:
+                report[f"{name}_class"] = type(exc).__name__
+                report[f"{name}_message"] = str(exc)
         with zizq.Client(self.server.url, format=self.FORMAT) as child:
             child.enqueue(queue="forked", type="child", payload=None)
             report["child_health"] = child.health()

@@ -132,7 +132,6 @@ class Worker:
             errors.call(lib.zizq_worker_new, self.client.native_handle, options, len(options),
                         ctypes.byref(out))
             self._handle = out.value
-            self._pid = os.getpid()
             self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_worker_free,
                                                self._handle, os.getpid())
             self._finalizer.atexit = False  # see _stop_running_workers
@@ -191,11 +190,6 @@ class Worker:
             handle = self._handle
         if handle is None:
             return {"state": "not started"}
-        if os.getpid() != self._pid:
-            # libzizq's zizq_worker_stats answers a parent's snapshot in a
-            # fork child; refuse it like every other call on the handle.
-            raise errors.Error("this worker was created in the parent process; "
-                               "create a new one after fork")
         buf = Buf()
         errors.call(lib.zizq_worker_stats, handle, ctypes.byref(buf))
         return _codec.decode(self.client._fmt, take_buf(buf))
