@@ -224,6 +224,14 @@ func (c *Client) fetchDoc(ctx context.Context, op string, out any,
 	return nil
 }
 
+// optionalDoc is withDoc for an optional body: nil sends no document.
+func (c *Client) optionalDoc(op string, body any) ([]byte, error) {
+	if body == nil {
+		return nil, nil
+	}
+	return c.withDoc(op, body)
+}
+
 // withDoc encodes v for a call taking a document.
 func (c *Client) withDoc(op string, v any) ([]byte, error) {
 	doc, err := c.encode(v)

@@ -41,17 +41,14 @@ func (c *Client) ListCronGroups(ctx context.Context) ([]string, error) {
 
 func (c *Client) cronGroupCall(ctx context.Context, op, group string, body any,
 	fn func(h *C.zizq_client, g *C.char, d *C.uint8_t, n C.size_t, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status) (*CronGroup, error) {
-	var doc []byte
-	if body != nil {
-		var err error
-		if doc, err = c.withDoc(op, body); err != nil {
-			return nil, err
-		}
+	doc, err := c.optionalDoc(op, body)
+	if err != nil {
+		return nil, err
 	}
 	cg := cString(group)
 	defer freeCString(cg)
 	out := &CronGroup{}
-	err := c.fetchDoc(ctx, op, out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
+	err = c.fetchDoc(ctx, op, out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
 		return fn(h, cg, bytesPtr(doc), C.size_t(len(doc)), buf, cerr)
 	})
 	if err != nil {
@@ -110,12 +107,9 @@ func (c *Client) DeleteAllCrons(ctx context.Context) (int64, error) {
 
 func (c *Client) cronEntryCall(ctx context.Context, op, group string, entry *string, body any,
 	fn func(h *C.zizq_client, g, e *C.char, d *C.uint8_t, n C.size_t, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status) (*CronEntry, error) {
-	var doc []byte
-	if body != nil {
-		var err error
-		if doc, err = c.withDoc(op, body); err != nil {
-			return nil, err
-		}
+	doc, err := c.optionalDoc(op, body)
+	if err != nil {
+		return nil, err
 	}
 	cg := cString(group)
 	defer freeCString(cg)
@@ -125,7 +119,7 @@ func (c *Client) cronEntryCall(ctx context.Context, op, group string, entry *str
 		defer freeCString(ce)
 	}
 	out := &CronEntry{}
-	err := c.fetchDoc(ctx, op, out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
+	err = c.fetchDoc(ctx, op, out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
 		return fn(h, cg, ce, bytesPtr(doc), C.size_t(len(doc)), buf, cerr)
 	})
 	if err != nil {
