@@ -97,16 +97,22 @@ _backoff = backoff
 _retention = retention
 
 
-def job_from_dict(value, what="job"):
-    """A job given as a dict (``enqueue_bulk``, cron entries)."""
+def _keywords(value, allowed, required, what):
+    """A dict given where the seed takes keywords, as keyword arguments: the
+    same ValueError for an unknown or a missing key as a call would raise."""
     value = dict(value)
-    unknown = sorted(set(value) - set(JOB_KEYS))
+    unknown = sorted(set(value) - set(allowed))
     if unknown:
         raise ValueError(f"unknown {what} key(s): {', '.join(unknown)}")
-    missing = [key for key in ("type", "queue", "payload") if key not in value]
+    missing = [key for key in required if key not in value]
     if missing:
         raise ValueError(f"{what} is missing: {', '.join(missing)}")
-    return job(**value)
+    return value
+
+
+def job_from_dict(value, what="job"):
+    """A job given as a dict (``enqueue_bulk``, cron entries)."""
+    return job(**_keywords(value, JOB_KEYS, ("type", "queue", "payload"), what))
 
 
 _PATCH_CONVERSIONS = {"ready_at": ms, "backoff": backoff, "retention": retention}
@@ -149,11 +155,5 @@ def cron_entry(name, expression, job, timezone=None, paused=None):
 
 
 def cron_entry_from_dict(value):
-    value = dict(value)
-    unknown = sorted(set(value) - set(CRON_ENTRY_KEYS))
-    if unknown:
-        raise ValueError(f"unknown cron entry key(s): {', '.join(unknown)}")
-    missing = [key for key in ("name", "expression", "job") if key not in value]
-    if missing:
-        raise ValueError(f"cron entry is missing: {', '.join(missing)}")
-    return cron_entry(**value)
+    return cron_entry(**_keywords(value, CRON_ENTRY_KEYS, ("name", "expression", "job"),
+                                  "cron entry"))
