@@ -255,6 +255,13 @@ enum zizq_status zizq_client_derive(const struct zizq_client *client,
 // streams and workers are not affected (close them instead).
 enum zizq_status zizq_client_cancel(const struct zizq_client *client);
 
+// End every take stream of this client (opened through it or any handle
+// derived from it), including those still connecting, and keep the client
+// usable: the seed's `cleanup_internal_clients`. A waiting
+// `zizq_take_next` returns `ZIZQ_E_CLOSED`, `zizq_take_jobs` returns;
+// workers are not affected. Any thread.
+enum zizq_status zizq_client_close_streams(const struct zizq_client *client);
+
 // The client's wire format.
 enum zizq_format zizq_client_format(const struct zizq_client *client);
 

@@ -181,14 +181,23 @@ pub struct Client {
     scope: Arc<Scope>,
 }
 
-/// Cancellation of the calls made through one handle: `cancel` interrupts
-/// the calls in progress, later calls run normally.
-#[derive(Default)]
+/// A group of operations that can be cancelled together while later ones
+/// run normally: `cancel` cancels the current token and starts a new one
+/// under the same parent. Used for the calls made through one handle, and
+/// for the take streams of a client.
 struct Scope {
+    parent: CancellationToken,
     current: std::sync::Mutex<CancellationToken>,
 }
 
 impl Scope {
+    fn under(parent: CancellationToken) -> Scope {
+        Scope {
+            current: std::sync::Mutex::new(parent.child_token()),
+            parent,
+        }
+    }
+
     fn token(&self) -> CancellationToken {
         self.current
             .lock()
@@ -198,7 +207,7 @@ impl Scope {
 
     fn cancel(&self) {
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::take(&mut *current).cancel();
+        std::mem::replace(&mut *current, self.parent.child_token()).cancel();
     }
 }
 
@@ -207,6 +216,8 @@ struct Inner {
     pool: Pool,
     /// Cancelled by `close`: wakes every request and stream of this client.
     closed: CancellationToken,
+    /// The take streams of this client (under `closed`): `close_streams`.
+    streams: Scope,
 }
 
 impl Client {
@@ -215,13 +226,15 @@ impl Client {
     pub fn new(url: &str, options: ClientOptions) -> Result<Client> {
         let endpoint = Arc::new(Endpoint::parse(url, options.connect_timeout, &options.tls)?);
         let pool = Pool::new(endpoint, options.connections, options.http2);
+        let closed = CancellationToken::new();
         Ok(Client {
             inner: Arc::new(Inner {
                 options,
                 pool,
-                closed: CancellationToken::new(),
+                streams: Scope::under(closed.clone()),
+                closed,
             }),
-            scope: Arc::default(),
+            scope: Arc::new(Scope::under(CancellationToken::new())),
         })
     }
 
@@ -250,7 +263,7 @@ impl Client {
     pub fn derive(&self) -> Client {
         Client {
             inner: self.inner.clone(),
-            scope: Arc::default(),
+            scope: Arc::new(Scope::under(CancellationToken::new())),
         }
     }
 
@@ -258,6 +271,17 @@ impl Client {
     /// with `ZIZQ_E_CANCELLED`. Later calls run normally.
     pub fn cancel(&self) {
         self.scope.cancel();
+    }
+
+    /// A token for a new take stream: cancelled by `close_streams` or `close`.
+    pub fn stream_token(&self) -> CancellationToken {
+        self.inner.streams.token().child_token()
+    }
+
+    /// End every take stream of this client, including those still
+    /// connecting; the client stays usable. Workers are not affected.
+    pub fn close_streams(&self) {
+        self.inner.streams.cancel();
     }
 
     pub fn is_closed(&self) -> bool {

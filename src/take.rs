@@ -213,12 +213,12 @@ impl TakeStream {
             max_buffered: (options.prefetch as usize).clamp(64, 65_536),
             readiness,
         });
-        let cancel = client.closed_token().child_token();
+        let cancel = client.stream_token();
         let path = client.full_path(&options.path());
         let worker_id = options.worker_id.clone();
         let reader_shared = shared.clone();
         let reader_cancel = cancel.clone();
-        client.block(move |c| async move {
+        let opened = client.block(move |c| async move {
             let connection = open(&c, &path, worker_id.as_deref(), &reader_cancel).await?;
             let format = c.format();
             let idle = c.options().stream_idle_timeout;
@@ -231,13 +231,21 @@ impl TakeStream {
                 reader_cancel,
             ));
             Ok(())
-        })?;
-        Ok(TakeStream {
+        });
+        let stream = TakeStream {
             shared,
             cancel,
             reading: AtomicBool::new(false),
             generation,
-        })
+        };
+        match opened {
+            Ok(()) => {}
+            // `close_streams` while connecting: a stream that is already over,
+            // as if it had been closed a moment after opening.
+            Err(_) if stream.cancel.is_cancelled() && !client.is_closed() => stream.close(),
+            Err(err) => return Err(err),
+        }
+        Ok(stream)
     }
 
     /// Up to `max_jobs` buffered jobs, waiting up to `timeout` (None = forever)
@@ -263,7 +271,9 @@ impl TakeStream {
         let shared = &self.shared;
         let mut st = shared.lock();
         loop {
-            if st.closed {
+            // Closed here, or through the client (`close_streams`, `close`):
+            // buffered jobs go back to the server with the connection.
+            if st.closed || self.cancel.is_cancelled() {
                 return Err(Error::closed());
             }
             if !st.jobs.is_empty() {

@@ -7,6 +7,7 @@ use serde_json::json;
 use std::ffi::c_void;
 use std::ptr;
 use std::time::{Duration, Instant};
+use zizq::ffi::client::zizq_client_close_streams;
 use zizq::ffi::parser::*;
 use zizq::ffi::take::*;
 
@@ -411,6 +412,53 @@ fn exported_parser_frames_both_formats() {
     let (mut d, mut l) = (ptr::null(), 0);
     assert_eq!(
         unsafe { zizq_frames_get(ptr::null(), 0, &mut d, &mut l) },
+        S::ZIZQ_E_NULL_ARG
+    );
+}
+
+#[test]
+fn close_streams_ends_every_stream_and_keeps_the_client() {
+    let env = Env::new();
+    let c = std::sync::Arc::new(env.client("json"));
+    let s = std::sync::Arc::new(open(&c, json!({"prefetch": 1})).unwrap());
+    let waiter = {
+        let s = s.clone();
+        std::thread::spawn(move || next(&s, 0, -1))
+    };
+    wait_until(
+        5,
+        "the waiter to block",
+        || matches!(next(&s, 0, 0), Err(ref e) if e.status == S::ZIZQ_E_BUSY),
+    );
+    assert_eq!(unsafe { zizq_client_close_streams(c.ptr) }, S::ZIZQ_OK);
+    assert_eq!(waiter.join().unwrap().unwrap_err().status, S::ZIZQ_E_CLOSED);
+    // The client still works, and so do streams opened afterwards.
+    assert!(c.health().is_ok());
+    let fresh = open(&c, json!({"prefetch": 1})).unwrap();
+    let ids = seed_jobs(&c, "default", 1);
+    assert_eq!(next(&fresh, 0, 5000).unwrap()[0].0, ids[0]);
+
+    // A stream still connecting when the streams are closed opens already
+    // over: a listener that accepts and never answers keeps it connecting.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let c = std::sync::Arc::new(Client::new(&url, &json!({"format": "json"})).unwrap());
+    let opening = {
+        let c = c.clone();
+        std::thread::spawn(move || open(&c, json!({"prefetch": 1})).map(|s| next(&s, 0, 0)))
+    };
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(unsafe { zizq_client_close_streams(c.ptr) }, S::ZIZQ_OK);
+    let after_open = opening.join().unwrap().expect("the open itself succeeds");
+    assert_eq!(after_open.unwrap_err().status, S::ZIZQ_E_CLOSED);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "not the read timeout"
+    );
+    drop(silent);
+    assert_eq!(
+        unsafe { zizq_client_close_streams(ptr::null()) },
         S::ZIZQ_E_NULL_ARG
     );
 }

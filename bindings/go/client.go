@@ -152,6 +152,14 @@ func (c *Client) Close() error {
 	return nil
 }
 
+// CloseStreams ends every take stream of this client, including one still
+// connecting (the seed's cleanup_internal_clients): a waiting Next returns
+// ErrClosed. The client stays usable; workers are not affected.
+func (c *Client) CloseStreams() {
+	C.zizq_client_close_streams(c.h)
+	runtime.KeepAlive(c)
+}
+
 // call runs fn with a handle whose calls ctx can cancel.
 func (c *Client) call(ctx context.Context, op string,
 	fn func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status) error {

@@ -189,6 +189,15 @@ func TestTakeStreams(t *testing.T) {
 			t.Fatalf("closed stream: %v", err)
 		}
 		ok(t, s.Close())
+		// CloseStreams (cleanup_internal_clients) ends every stream of the
+		// client, which stays usable.
+		s2 := must(c.TakeJobs(ctx, TakeOptions{}))(t)
+		defer s2.Close()
+		time.AfterFunc(100*time.Millisecond, c.CloseStreams)
+		if _, err := s2.Next(ctx); !errors.Is(err, ErrClosed) {
+			t.Fatalf("streams closed by the client: %v", err)
+		}
+		must(c.Health(ctx))(t)
 	})
 }
 

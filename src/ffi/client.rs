@@ -153,6 +153,19 @@ pub unsafe extern "C" fn zizq_client_cancel(client: *const zizq_client) -> zizq_
     })
 }
 
+/// End every take stream of this client (opened through it or any handle
+/// derived from it), including those still connecting, and keep the client
+/// usable: the seed's `cleanup_internal_clients`. A waiting
+/// `zizq_take_next` returns `ZIZQ_E_CLOSED`, `zizq_take_jobs` returns;
+/// workers are not affected. Any thread.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_close_streams(client: *const zizq_client) -> zizq_status {
+    boundary(std::ptr::null_mut(), || {
+        client_arg(client)?.close_streams();
+        Ok(())
+    })
+}
+
 /// The client's wire format.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_format(client: *const zizq_client) -> zizq_format {

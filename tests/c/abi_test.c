@@ -337,6 +337,12 @@ static void test_jobs(const char *url, int faults) {
     EXPECT(zizq_take_close(s) == ZIZQ_OK);
     EXPECT(zizq_take_next(s, 0, 0, &batch, NULL) == ZIZQ_E_CLOSED);
     zizq_take_free(s);
+    /* cleanup_internal_clients: every stream ends, the client stays usable. */
+    OK(zizq_take_open(c, NULL, 0, &s, &err_));
+    EXPECT(zizq_client_close_streams(c) == ZIZQ_OK);
+    EXPECT(zizq_take_next(s, 0, 0, &batch, NULL) == ZIZQ_E_CLOSED);
+    zizq_take_free(s);
+    EXPECT(zizq_client_close_streams(NULL) == ZIZQ_E_NULL_ARG);
     OK(zizq_delete_job(c, second, &err_));
 
     /* Callback loop. */

@@ -4,7 +4,6 @@ request, take stream and stream parser running in libzizq."""
 import ctypes
 import json
 import os
-import threading
 import weakref
 from collections import namedtuple
 from contextlib import closing
@@ -73,9 +72,6 @@ class _TakeStream:
             return None
         return _batch_documents(out.value)
 
-    def close(self):
-        lib.zizq_take_close(self.handle)
-
     def free(self):
         lib.zizq_take_free(self.handle)
         self.handle = None
@@ -129,11 +125,6 @@ class Client:
         # At interpreter exit, daemon threads may still be inside a call on
         # this handle: leave it to the process's end rather than free it.
         self._finalizer.atexit = False
-        self._streams = []
-        self._streams_lock = threading.Lock()
-        # Bumped by cleanup_internal_clients, so that a stream still being
-        # opened when it runs is closed as soon as it is registered.
-        self._cleanup_epoch = 0
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -148,19 +139,16 @@ class Client:
         return self._format
 
     def cleanup_internal_clients(self):
-        """Close the take streams this client has open (``take_jobs`` calls in
-        other threads return). The client stays usable."""
-        with self._streams_lock:
-            self._cleanup_epoch += 1
-            for stream in self._streams:
-                stream.close()
+        """End the take streams of this client, including one still
+        connecting (``take_jobs`` calls in other threads return). The client
+        stays usable."""
+        lib.zizq_client_close_streams(self._handle)
 
     def close(self):
         """Close the client: calls in progress in other threads end
         (``take_jobs`` returns, requests raise ConnectionError) and later calls
         raise ConnectionError. Idempotent; never blocks. The native handle is
         released when the client is garbage-collected."""
-        self.cleanup_internal_clients()
         lib.zizq_client_close(self._handle)
 
     def __enter__(self):
@@ -420,13 +408,7 @@ class Client:
         return None
 
     def _take(self, options, on_connect, on_response):
-        with self._streams_lock:
-            epoch = self._cleanup_epoch
         stream = _TakeStream(self._handle, options)
-        with self._streams_lock:
-            self._streams.append(stream)
-            if self._cleanup_epoch != epoch:
-                stream.close()
         try:
             if on_connect is not None:
                 on_connect()
@@ -439,9 +421,7 @@ class Client:
                 for data in documents:
                     yield Job(self, self._decode(data))
         finally:
-            with self._streams_lock:
-                self._streams.remove(stream)
-                stream.free()
+            stream.free()
 
 
 def _from_argument(from_, kwargs, method):

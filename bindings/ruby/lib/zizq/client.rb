@@ -41,18 +41,12 @@ module Zizq
       }.compact)
       @handle = NativeCall.handle(:zizq_client_new, :zizq_client_free, @url, options,
                                   options.bytesize)
-      @streams = []
-      @streams_lock = Mutex.new
-      @cleanups = 0
     end
 
-    # Close the take streams this client has open: `take_jobs` calls in
-    # other threads return. The client stays usable.
+    # End the take streams of this client, including one still connecting:
+    # `take_jobs` calls in other threads return. The client stays usable.
     def cleanup_internal_clients
-      @streams_lock.synchronize do
-        @cleanups += 1
-        @streams.each(&:close)
-      end
+      Native.zizq_client_close_streams(@handle)
       nil
     end
 
@@ -61,7 +55,6 @@ module Zizq
     # ConnectionError. Idempotent. The native handle is released when the
     # client is garbage-collected.
     def close
-      cleanup_internal_clients
       Native.zizq_client_close(@handle)
       nil
     end

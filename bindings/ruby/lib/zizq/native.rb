@@ -88,6 +88,7 @@ module Zizq
     attach_function :zizq_client_new, %i[string doc size_t pointer error_out], :zizq_status,
                     blocking: true
     attach_function :zizq_client_close, [:handle], :zizq_status
+    attach_function :zizq_client_close_streams, [:handle], :zizq_status
     attach_function :zizq_client_free, [:handle], :void
 
     # Jobs.
@@ -165,7 +166,6 @@ module Zizq
                     blocking: true
     attach_function :zizq_take_next, %i[handle size_t int64 pointer error_out], :zizq_status,
                     blocking: true
-    attach_function :zizq_take_close, [:handle], :zizq_status
     attach_function :zizq_take_free, [:handle], :void
 
     # Workers.

@@ -22,12 +22,6 @@ module Zizq
       status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
     end
 
-    # Drop the connection (the server requeues unacknowledged jobs) and make
-    # a waiting `next_documents` return nil. Any thread.
-    def close
-      Native.zizq_take_close(@handle)
-    end
-
     # Release the native stream; only once nothing else uses it.
     def free
       @handle.free

@@ -41,7 +41,8 @@ module Zizq
     def take_jobs(prefetch: 1, queues: [], worker_id: nil, on_connect: nil, on_response: nil)
       raise ArgumentError, "take_jobs requires a block" unless block_given?
 
-      stream = open_stream({ prefetch: prefetch, queues: queues, worker_id: worker_id }.compact)
+      options = { prefetch: prefetch, queues: queues, worker_id: worker_id }.compact
+      stream = TakeStream.new(@handle, encode(options))
       begin
         on_connect&.call
         on_response&.call(StreamResponse.new(200))
@@ -49,29 +50,9 @@ module Zizq
           documents.each { |bytes| yield Resources::Job.new(self, decode(bytes)) }
         end
       ensure
-        release_stream(stream)
+        stream.free
       end
       nil
-    end
-
-    private
-
-    # Streams are tracked so that `close` can stop them; the lock keeps
-    # `close` from touching a stream that is being freed. A cleanup that ran
-    # while this stream was still connecting closes it as soon as it exists.
-    def open_stream(options)
-      cleanups = @streams_lock.synchronize { @cleanups }
-      stream = TakeStream.new(@handle, encode(options))
-      @streams_lock.synchronize do
-        @streams << stream
-        stream.close if @cleanups != cleanups
-      end
-      stream
-    end
-
-    def release_stream(stream)
-      @streams_lock.synchronize { @streams.delete(stream) }
-      stream.free
     end
   end
 end
