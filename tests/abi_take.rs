@@ -28,12 +28,26 @@ fn open(c: &Client, options: serde_json::Value) -> R<Stream> {
     Ok(Stream(s))
 }
 
+/// A thread waiting without a timeout in `next`, once it is blocked there
+/// (another reader is then refused as busy).
+fn blocked_waiter(s: &std::sync::Arc<Stream>) -> std::thread::JoinHandle<R<Vec<Taken>>> {
+    let waiter = {
+        let s = s.clone();
+        std::thread::spawn(move || next(&s, 0, -1))
+    };
+    wait_until(
+        5,
+        "the waiter to block",
+        || matches!(next(s, 0, 0), Err(ref e) if e.status == S::ZIZQ_E_BUSY),
+    );
+    waiter
+}
+
+/// A job of a batch: id, type, queue and the decoded document.
+type Taken = (String, String, String, serde_json::Value);
+
 /// Ids (and raw docs) of the next batch; empty on timeout.
-fn next(
-    s: &Stream,
-    max: usize,
-    timeout_ms: i64,
-) -> R<Vec<(String, String, String, serde_json::Value)>> {
+fn next(s: &Stream, max: usize, timeout_ms: i64) -> R<Vec<Taken>> {
     let mut batch = ptr::null_mut();
     check(|e| unsafe { zizq_take_next(s.0, max, timeout_ms, &mut batch, e) })?;
     if batch.is_null() {
@@ -143,15 +157,7 @@ fn timeout_wakeup_fd_and_close() {
 
     // Only one reader at a time; close from another thread wakes it.
     let s = std::sync::Arc::new(s);
-    let waiter = {
-        let s = s.clone();
-        std::thread::spawn(move || next(&s, 0, -1))
-    };
-    wait_until(
-        5,
-        "the waiter to block",
-        || matches!(next(&s, 0, 0), Err(ref e) if e.status == S::ZIZQ_E_BUSY),
-    );
+    let waiter = blocked_waiter(&s);
     assert_eq!(unsafe { zizq_take_close(s.0) }, S::ZIZQ_OK);
     assert_eq!(unsafe { zizq_take_close(s.0) }, S::ZIZQ_OK, "idempotent");
     let err = waiter.join().unwrap().unwrap_err();
@@ -421,15 +427,7 @@ fn close_streams_ends_every_stream_and_keeps_the_client() {
     let env = Env::new();
     let c = std::sync::Arc::new(env.client("json"));
     let s = std::sync::Arc::new(open(&c, json!({"prefetch": 1})).unwrap());
-    let waiter = {
-        let s = s.clone();
-        std::thread::spawn(move || next(&s, 0, -1))
-    };
-    wait_until(
-        5,
-        "the waiter to block",
-        || matches!(next(&s, 0, 0), Err(ref e) if e.status == S::ZIZQ_E_BUSY),
-    );
+    let waiter = blocked_waiter(&s);
     assert_eq!(unsafe { zizq_client_close_streams(c.ptr) }, S::ZIZQ_OK);
     assert_eq!(waiter.join().unwrap().unwrap_err().status, S::ZIZQ_E_CLOSED);
     // The client still works, and so do streams opened afterwards.
