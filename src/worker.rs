@@ -438,8 +438,8 @@ impl Worker {
                 return Err(Error::closed());
             }
         }
-        // Only now is the job resolved: shutdown waits for this set to empty
-        // and then for the queued outcomes to be flushed.
+        // Only now is the handout resolved: shutdown waits for every handout
+        // to be resolved and then for the queued outcomes to be flushed.
         let mut h = inner.handout();
         if h.outstanding.resolve(id) && h.stopping && h.outstanding.is_empty() {
             drop(h);
@@ -656,6 +656,7 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                 }
             }
             Err(err) => {
+                add(&inner.counters.connect_failures, 1);
                 let permanent = err.status == Status::ZIZQ_E_CLOSED
                     || (400..500).contains(&err.http_status)
                     || err.status == Status::ZIZQ_E_TLS;
@@ -664,7 +665,6 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                     return;
                 }
                 inner.record_error(&err);
-                add(&inner.counters.connect_failures, 1);
                 backoff.next_delay()
             }
         };
