@@ -25,7 +25,7 @@ use crate::take::{self, Job, JobSink, TakeOptions};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{json, Map, Value};
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -151,6 +151,8 @@ struct Counters {
     pending: AtomicU64,
     connects: AtomicU64,
     reconnects: AtomicU64,
+    connect_failures: AtomicU64,
+    probes: AtomicU64,
     ack_requests: AtomicU64,
     nack_requests: AtomicU64,
 }
@@ -170,11 +172,49 @@ struct Handout {
     /// Connection generation: jobs from a closed connection were requeued by
     /// the server and must not be handed out.
     epoch: u64,
-    outstanding: HashSet<String>,
+    outstanding: Outstanding,
     fatal: Option<Error>,
     stopping: bool,
     stopped: bool,
     wakeups: u64,
+}
+
+/// Handed-out jobs not yet resolved, counted per handout: the server may
+/// redeliver a job while the first copy still runs, and each copy's handler
+/// resolves it once, so one ack must not release the other copy.
+#[derive(Default)]
+struct Outstanding {
+    by_id: HashMap<String, u32>,
+    total: usize,
+}
+
+impl Outstanding {
+    fn hand_out(&mut self, id: &str) {
+        *self.by_id.entry(id.to_string()).or_default() += 1;
+        self.total += 1;
+    }
+
+    /// Resolve one handout of `id`; false if none was open (an outcome for a
+    /// job this worker did not hand out, or resolved twice).
+    fn resolve(&mut self, id: &str) -> bool {
+        let Some(copies) = self.by_id.get_mut(id) else {
+            return false;
+        };
+        *copies -= 1;
+        if *copies == 0 {
+            self.by_id.remove(id);
+        }
+        self.total -= 1;
+        true
+    }
+
+    fn len(&self) -> usize {
+        self.total
+    }
+
+    fn is_empty(&self) -> bool {
+        self.total == 0
+    }
 }
 
 enum Outcome {
@@ -198,6 +238,9 @@ struct Inner {
     close_stream: CancellationToken,
     /// Give up retrying acks (shutdown deadline passed or worker freed).
     abandon: CancellationToken,
+    /// Signalled when the server answers again after an outage (a probe
+    /// found it, or the take stream connected): outcome retries go at once.
+    server_back: Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -298,6 +341,7 @@ impl Worker {
             stop_taking: CancellationToken::new(),
             close_stream: CancellationToken::new(),
             abandon: CancellationToken::new(),
+            server_back: Notify::new(),
         });
         let stream = rt.spawn(stream_loop(inner.clone()));
         let acks = rt.spawn(ack_loop(inner.clone(), rx));
@@ -334,7 +378,7 @@ impl Worker {
                 let n = max_jobs.max(1).min(h.jobs.len());
                 let jobs: Vec<Job> = h.jobs.drain(..n).collect();
                 for job in &jobs {
-                    h.outstanding.insert(job.id_str().to_string());
+                    h.outstanding.hand_out(job.id_str());
                 }
                 drop(h);
                 add(&inner.counters.handed_out, n as u64);
@@ -394,10 +438,10 @@ impl Worker {
                 return Err(Error::closed());
             }
         }
-        // Only now is the job resolved: shutdown waits for this set to empty
-        // and then for the queued outcomes to be flushed.
+        // Only now is the handout resolved: shutdown waits for every handout
+        // to be resolved and then for the queued outcomes to be flushed.
         let mut h = inner.handout();
-        if h.outstanding.remove(id) && h.stopping && h.outstanding.is_empty() {
+        if h.outstanding.resolve(id) && h.stopping && h.outstanding.is_empty() {
             drop(h);
             inner.changed.notify_all();
         }
@@ -515,6 +559,8 @@ impl Worker {
             "discarded": get(&c.discarded),
             "connects": get(&c.connects),
             "reconnects": get(&c.reconnects),
+            "connect_failures": get(&c.connect_failures),
+            "probes": get(&c.probes),
             "ack_requests": get(&c.ack_requests),
             "nack_requests": get(&c.nack_requests),
             "last_error": last_error,
@@ -559,6 +605,9 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
     let options = &inner.options;
     let path = client.full_path(&options.take.path());
     let mut backoff = Backoff::new(options.backoff_min, options.backoff_max);
+    // Until a probe finds the server answering, a failure is taken for an
+    // outage, whose end should cut the grown reconnect delay short.
+    let mut awaiting_return = true;
     loop {
         let opened = tokio::select! {
             _ = inner.stop_taking.cancelled() => return,
@@ -567,6 +616,8 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
         let delay = match opened {
             Ok(mut connection) => {
                 backoff.reset();
+                awaiting_return = true;
+                inner.server_back.notify_waiters();
                 if get(&inner.counters.connects) > 0 {
                     add(&inner.counters.reconnects, 1);
                 }
@@ -605,6 +656,7 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                 }
             }
             Err(err) => {
+                add(&inner.counters.connect_failures, 1);
                 let permanent = err.status == Status::ZIZQ_E_CLOSED
                     || (400..500).contains(&err.http_status)
                     || err.status == Status::ZIZQ_E_TLS;
@@ -616,11 +668,57 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                 backoff.next_delay()
             }
         };
-        tokio::select! {
+        let returned = tokio::select! {
             _ = inner.stop_taking.cancelled() => return,
-            _ = tokio::time::sleep(delay) => {}
+            returned = wait_to_reconnect(inner, delay, &mut awaiting_return) => returned,
+        };
+        if returned {
+            // The outage is over: if the server still refuses the stream,
+            // back off from the initial step again.
+            backoff.reset();
+            inner.server_back.notify_waiters();
         }
     }
+}
+
+/// Wait `delay` before the next take attempt. A wait longer than one initial
+/// backoff step probes the server every step (one health request at a time)
+/// and ends as soon as a probe finds the server answering while
+/// `awaiting_return`: the worker is back within about a step of the server,
+/// while a server that stays down sees only paced, cheap probes, and one that
+/// answers probes but refuses the stream gets the full backoff. Returns
+/// whether a probe ended the wait.
+async fn wait_to_reconnect(inner: &Inner, delay: Duration, awaiting_return: &mut bool) -> bool {
+    let step = inner.options.backoff_min;
+    let deadline = tokio::time::Instant::now() + delay;
+    let mut next_probe = tokio::time::Instant::now() + step;
+    while next_probe < deadline {
+        tokio::time::sleep_until(next_probe).await;
+        next_probe += step;
+        match tokio::time::timeout_at(deadline, probe(inner)).await {
+            Ok(true) if *awaiting_return => {
+                *awaiting_return = false;
+                return true;
+            }
+            Ok(true) => {}
+            Ok(false) => *awaiting_return = true,
+            Err(_) => return false,
+        }
+        // A slow probe delays the next one rather than overlapping it.
+        next_probe = next_probe.max(tokio::time::Instant::now());
+    }
+    tokio::time::sleep_until(deadline).await;
+    false
+}
+
+/// Whether the server answers a health request (the client's read timeout
+/// bounds it).
+async fn probe(inner: &Inner) -> bool {
+    add(&inner.counters.probes, 1);
+    matches!(
+        inner.client.send(Method::GET, "/health", None).await,
+        Ok(reply) if (200..300).contains(&reply.status)
+    )
 }
 
 /// Send queued outcomes: acks in bulk, nacks one by one, until the channel
@@ -725,6 +823,7 @@ async fn deliver(
                 inner.record_error(&err);
                 tokio::select! {
                     _ = inner.abandon.cancelled() => return Err(err),
+                    _ = inner.server_back.notified() => {}
                     _ = tokio::time::sleep(backoff.next_delay()) => {}
                 }
             }
@@ -741,10 +840,20 @@ fn refusal(status: u16, body: &Bytes) -> Error {
     )
 }
 
-async fn send_acks(inner: &Inner, ids: Vec<String>) {
-    let n = ids.len() as u64;
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let body = jobs::bulk_ack_body(&inner.client, &refs);
+/// Send one batch of acks. `acked` counts jobs completed: a job redelivered
+/// while its first copy ran may be acked twice in one batch, and the server
+/// completes it once, so each id is sent once and the extra acks count as
+/// stale, like acks for jobs the server had already requeued.
+async fn send_acks(inner: &Inner, acks: Vec<String>) {
+    let n = acks.len() as u64;
+    let mut seen = HashSet::with_capacity(acks.len());
+    let ids: Vec<&str> = acks
+        .iter()
+        .map(String::as_str)
+        .filter(|id| seen.insert(*id))
+        .collect();
+    let distinct = ids.len() as u64;
+    let body = jobs::bulk_ack_body(&inner.client, &ids);
     let format = inner.client.format();
     let stale = AtomicU64::new(0);
     let result = deliver(
@@ -772,9 +881,9 @@ async fn send_acks(inner: &Inner, ids: Vec<String>) {
     inner.counters.pending.fetch_sub(n, Ordering::Relaxed);
     match result {
         Ok(()) => {
-            let stale = stale.load(Ordering::Relaxed).min(n);
-            add(&inner.counters.acked, n - stale);
-            add(&inner.counters.stale, stale);
+            let completed = distinct - stale.load(Ordering::Relaxed).min(distinct);
+            add(&inner.counters.acked, completed);
+            add(&inner.counters.stale, n - completed);
         }
         Err(err) => {
             inner.record_error(&err);

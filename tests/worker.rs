@@ -8,9 +8,10 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::ptr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use zizq::ffi::take::*;
 use zizq::ffi::worker::*;
+use zizq_testserver::{Config, Control, TestServer};
 
 struct Worker {
     ptr: *mut zizq_worker,
@@ -416,4 +417,218 @@ fn closing_the_client_stops_its_worker() {
         w.shutdown(30_000).unwrap();
         assert!(started.elapsed() < Duration::from_secs(10));
     }
+}
+
+/// Hand out job `id`, end the take stream so the server requeues it, and
+/// take its redelivered copy: the worker then holds two handouts of one job.
+fn hand_out_twice(w: &Worker, control: &Control, id: &str) {
+    let first = w.next(1, 5000).unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].id, id);
+    assert_eq!(control.close_streams(), 1);
+    let again = loop {
+        let batch = w.next(1, 5000).unwrap();
+        if !batch.is_empty() {
+            break batch;
+        }
+    };
+    assert_eq!(again[0].id, id, "the same job, redelivered");
+    assert_eq!(w.stats()["handed_out"], 2);
+}
+
+#[test]
+fn shutdown_waits_for_every_copy_of_a_redelivered_job() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("json"));
+    let ids = seed_jobs(&c, "copies", 1);
+    let w = Worker::new(c.clone(), fast_options()).unwrap();
+    hand_out_twice(&w, &control, &ids[0]);
+    assert_eq!(w.stats()["outstanding"], 2, "two handouts of one job");
+    // The first copy's handler finishes; the second still runs.
+    w.ack(&ids[0]).unwrap();
+    assert_eq!(w.stats()["outstanding"], 1);
+    let err = w.shutdown(300).unwrap_err();
+    assert_eq!(err.status, S::ZIZQ_E_TIMEOUT);
+    assert!(err.message.contains("1 handed-out job"), "{}", err.message);
+}
+
+#[test]
+fn a_job_acked_twice_in_one_batch_counts_once() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("msgpack"));
+    let x = seed_jobs(&c, "twice", 1).remove(0);
+    let w = Worker::new(
+        c.clone(),
+        json!({"ack_concurrency": 1, "backoff_min_ms": 20, "backoff_max_ms": 200}),
+    )
+    .unwrap();
+    hand_out_twice(&w, &control, &x);
+    let y = seed_jobs(&c, "twice", 1).remove(0);
+    assert_eq!(w.next(1, 5000).unwrap()[0].id, y);
+    // Y's ack holds the only request slot (the server answers late), so both
+    // acks of X queue behind it and go out in one bulk request.
+    control.set_delay_ms(500);
+    w.ack(&y).unwrap();
+    wait_until(5, "Y's ack sent", || w.stats()["ack_requests"] == 1);
+    w.ack(&x).unwrap();
+    w.ack(&x).unwrap();
+    w.shutdown(10_000).unwrap();
+    control.clear_faults();
+    let s = w.stats();
+    assert_eq!(s["ack_requests"], 2, "X's acks shared a request: {s}");
+    assert_eq!(
+        (s["acked"].as_u64(), s["stale"].as_u64()),
+        (Some(2), Some(1)),
+        "{s}"
+    );
+    assert_eq!(s["pending_acks"], 0);
+    assert_eq!(c.count_jobs(json!({})).unwrap(), 0);
+}
+
+/// An in-process server on `port` (0 = any), as `Env` starts them.
+fn server_on(port: u16) -> TestServer {
+    TestServer::start(Config {
+        port,
+        heartbeat_interval: Duration::from_millis(100),
+        ..Config::default()
+    })
+    .expect("test server starts")
+}
+
+#[test]
+fn resumes_within_a_step_of_the_servers_return() {
+    if std::env::var("ZIZQ_TEST_URL").is_ok() {
+        return; // stops and restarts its own server
+    }
+    let step_ms = 20u64;
+    let server = server_on(0);
+    let port = server.addr().port();
+    let c = Arc::new(Client::new(&server.url(), &json!({"format": "json"})).unwrap());
+    let w = Worker::new(
+        c.clone(),
+        json!({"backoff_min_ms": step_ms, "backoff_max_ms": 3_600_000}),
+    )
+    .unwrap();
+    wait_until(5, "connected", || w.stats()["connects"] == 1);
+    server.shutdown();
+    // An outage long enough for the reconnect delay to grow far past the
+    // initial step: after n failed attempts it is at least step * 2^n / 2.
+    wait_until(30, "backoff grown", || {
+        w.stats()["connect_failures"].as_u64().unwrap() >= 8
+    });
+    let seen = Instant::now();
+    let failures = w.stats()["connect_failures"].as_u64().unwrap();
+    let grown = Duration::from_millis(step_ms << failures) / 2;
+    let server = server_on(port);
+    let id = seed_jobs(&c, "back", 1).remove(0);
+    // The grown delay started before `seen`; a worker still sleeping it out
+    // could not have the job before `seen + grown`. Half of that is a bound
+    // measured in the worker's own backoff, far above one step.
+    let deadline = seen + grown / 2;
+    let got = w
+        .next(
+            1,
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis() as i64,
+        )
+        .unwrap();
+    assert_eq!(
+        got.first().map(|j| j.id.as_str()),
+        Some(id.as_str()),
+        "handled long before the grown delay ({grown:?}) ran out: {}",
+        w.stats()
+    );
+    w.ack(&id).unwrap();
+    w.shutdown(5000).unwrap();
+    let s = w.stats();
+    assert_eq!(s["connects"], 2, "{s}");
+    assert_eq!(
+        s["connect_failures"], failures,
+        "no failed attempt after the return: {s}"
+    );
+    assert!(s["probes"].as_u64().unwrap() >= 1, "{s}");
+    assert_eq!(s["acked"], 1, "{s}");
+    drop(server);
+}
+
+#[test]
+fn probes_do_not_hurry_a_server_that_refuses_the_stream() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("json"));
+    // The server answers health probes but refuses every take request.
+    control.fail_requests(503, -1, Some("GET"), Some("/jobs/take"));
+    let w = Worker::new(
+        c.clone(),
+        json!({"backoff_min_ms": 20, "backoff_max_ms": 3_600_000}),
+    )
+    .unwrap();
+    // Probes are sent one initial step apart, so 60 of them span at least
+    // 60 steps: a backoff doubling from one step fits few attempts in that,
+    // while reconnecting on every answered probe would make ~60.
+    wait_until(30, "60 probes", || {
+        w.stats()["probes"].as_u64().unwrap() >= 60
+    });
+    let s = w.stats();
+    let attempts = s["connect_failures"].as_u64().unwrap();
+    assert!(attempts <= 15, "the take request kept its backoff: {s}");
+    assert_eq!(s["connects"], 0, "{s}");
+    control.clear_faults();
+    w.shutdown(1000).unwrap();
+}
+
+/// Time from the server's return after an outage (ZIZQ_OUTAGE_SECS, default
+/// 8) to the first job handled, with the default backoff (0.5 s to 30 s), over
+/// ZIZQ_OUTAGE_ROUNDS outages (default 3) of one worker:
+/// `cargo test --release --test worker -- --ignored --nocapture recovery`.
+#[test]
+#[ignore]
+fn measure_recovery_after_outage() {
+    let setting = |name: &str, default: u64| -> u64 {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let outage = Duration::from_secs(setting("ZIZQ_OUTAGE_SECS", 8));
+    let rounds = setting("ZIZQ_OUTAGE_ROUNDS", 3);
+    let mut server = server_on(0);
+    let port = server.addr().port();
+    let c = Arc::new(Client::new(&server.url(), &json!({"format": "msgpack"})).unwrap());
+    let w = Worker::new(c.clone(), json!({})).unwrap();
+    wait_until(5, "connected", || w.stats()["connects"] == 1);
+    let mut times = vec![];
+    for round in 1..=rounds {
+        server.shutdown();
+        std::thread::sleep(outage);
+        server = server_on(port);
+        let back = Instant::now();
+        let id = seed_jobs(&c, "back", 1).remove(0);
+        let got = w.next(1, 120_000).unwrap();
+        let recovered = back.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(got[0].id, id);
+        w.ack(&id).unwrap();
+        wait_until(10, "acked", || w.stats()["acked"] == round);
+        let s = w.stats();
+        println!(
+            "outage {} s, round {round}: first job handled {recovered:.0} ms after the \
+             server's return (so far: connect_failures {}, probes {})",
+            outage.as_secs(),
+            s["connect_failures"],
+            s["probes"]
+        );
+        times.push(recovered);
+    }
+    w.shutdown(5000).unwrap();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "recovery after a {} s outage: min {:.0} ms, median {:.0} ms, max {:.0} ms",
+        outage.as_secs(),
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
 }

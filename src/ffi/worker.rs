@@ -32,7 +32,11 @@ unsafe fn worker_arg<'a>(ptr: *const zizq_worker) -> Result<&'a Worker> {
 /// `backoff_max_ms` (reconnect and retry backoff, default 500 / 30000),
 /// `shutdown_timeout_ms` (default 30000). The take stream opens in the
 /// background; connection problems are retried, and a 4xx answer to the take
-/// request stops the worker (reported by `zizq_worker_next`).
+/// request stops the worker (reported by `zizq_worker_next`). While a
+/// reconnect delay longer than `backoff_min_ms` runs, the worker sends
+/// `GET /health` every `backoff_min_ms` (one at a time) and reconnects as
+/// soon as the server answers again after an outage, so it resumes within
+/// about one initial step of the server's return whatever the grown delay.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_new(
     client: *const zizq_client,
@@ -134,11 +138,21 @@ pub unsafe extern "C" fn zizq_worker_shutdown(
 }
 
 /// Counters as a map in the client's format: `state` (`running`,
-/// `stopping`, `stopped`, `failed`), `taken`, `handed_out`, `acked`, `nacked`,
-/// `in_flight` (`buffered` + `outstanding`), `pending_acks`, `stale` (acks or
-/// nacks for jobs the server had already requeued), `dropped` (outcomes
-/// given up), `discarded`, `connects`, `reconnects`, `ack_requests`,
-/// `nack_requests`, `last_error`.
+/// `stopping`, `stopped`, `failed`), `taken` (jobs received), `handed_out`
+/// (handouts by `zizq_worker_next`; a job the server redelivered is handed
+/// out again), `acked` (jobs the server confirmed completed by this worker's
+/// acks, each counted once however many of its copies were acked), `nacked`
+/// (failure reports the server accepted), `in_flight` (`buffered` +
+/// `outstanding`), `buffered` (received, not yet handed out), `outstanding`
+/// (handouts not yet acked or nacked), `pending_acks` (outcomes queued or
+/// being sent), `stale` (acks or nacks that found their job no longer in
+/// flight: requeued after a dropped stream, deleted, or already completed by
+/// an ack of another copy), `dropped` (outcomes given up), `discarded`
+/// (received jobs dropped with their stream), `connects`, `reconnects`,
+/// `connect_failures` (take stream attempts that failed), `probes` (health
+/// requests sent while waiting to reconnect), `ack_requests`,
+/// `nack_requests`, `last_error`. Each accepted ack or nack is counted in
+/// exactly one of `pending_acks`, `acked`, `nacked`, `stale` and `dropped`.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_stats(
     worker: *const zizq_worker,
