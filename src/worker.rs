@@ -716,7 +716,7 @@ async fn wait_to_reconnect(inner: &Inner, delay: Duration, awaiting_return: &mut
 async fn probe(inner: &Inner) -> bool {
     add(&inner.counters.probes, 1);
     matches!(
-        inner.client.send(Method::GET, "/health", None).await,
+        inner.client.send(Method::GET, "/health", None, Repeat::Safe).await,
         Ok(reply) if (200..300).contains(&reply.status)
     )
 }

@@ -631,6 +631,7 @@ fn measure_recovery_after_outage() {
         times[times.len() / 2],
         times[times.len() - 1]
     );
+}
 
 /// Handler threads that ack every job they are given until `stop` is set.
 fn ack_everything(
