@@ -1,8 +1,7 @@
 package zizq
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -lzizq -Wl,-rpath,${SRCDIR}/../../target/release
+#cgo pkg-config: zizq
 #include <stdlib.h>
 #include "zizq.h"
 */
