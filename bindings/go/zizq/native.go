@@ -30,7 +30,12 @@ func checkABI() error {
 	return nil
 }
 
-// LibraryVersion is libzizq's version string (with its main dependencies).
+// HeaderVersion is the version of libzizq whose header (zizq.h) this
+// package was compiled against; LibraryVersion reports the loaded library's.
+const HeaderVersion = C.ZIZQ_VERSION
+
+// LibraryVersion is the loaded libzizq's version string, with its main
+// dependencies: "libzizq/0.1.0 (hyper/1, ...)".
 func LibraryVersion() string {
 	return C.GoString(C.zizq_version())
 }
