@@ -124,9 +124,9 @@ test-ruby: build
 test-python: build
 	ZIZQ_LIB=$(CURDIR)/$(LIB) ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/python/run_tests.sh
 
-# The Go suite links the staged install (run_tests.sh runs `make stage`).
-test-go:
-	bindings/go/run_tests.sh
+# The Go suite links the staged install, as users link an installed one.
+test-go: stage
+	ZIZQ_STAGE=$(STAGE) bindings/go/run_tests.sh
 
 # Header macros, zizq.pc, the CMake version file, the Python and Ruby package
 # metadata and each shim's library_version all carry the Cargo version.

@@ -4,20 +4,23 @@
 # zizq-testserver started on port 0, or against ZIZQ_TEST_URL when set.
 #
 # The package links with `#cgo pkg-config: zizq`, as it does for users, so
-# this script builds against an install of this checkout staged in
-# target/stage (`make stage`: the release build, then `make install` there)
-# and takes zizq-testserver from it (unless ZIZQ_TESTSERVER is set). Exits
+# this script builds against an install of this checkout: the prefix in
+# ZIZQ_STAGE (`make test-go` stages one), else one it stages in target/stage
+# (`make stage`: the release build, then `make install` there). It takes
+# zizq-testserver from that prefix unless ZIZQ_TESTSERVER is set. Exits
 # non-zero on any failure. Extra arguments go to `go test` (e.g. -race, -run
 # Worker).
 set -eu
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 
-make -C "$root" --no-print-directory stage >/dev/null
-stage="$root/target/stage"
-export PKG_CONFIG_PATH="$stage/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export LD_LIBRARY_PATH="$stage/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export ZIZQ_TESTSERVER="${ZIZQ_TESTSERVER:-$stage/bin/zizq-testserver}"
+if [ -z "${ZIZQ_STAGE:-}" ]; then
+  make -C "$root" --no-print-directory stage >/dev/null
+  ZIZQ_STAGE="$root/target/stage"
+fi
+export PKG_CONFIG_PATH="$ZIZQ_STAGE/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$ZIZQ_STAGE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export ZIZQ_TESTSERVER="${ZIZQ_TESTSERVER:-$ZIZQ_STAGE/bin/zizq-testserver}"
 
 echo "== gofmt"
 unformatted=$(gofmt -l .)
