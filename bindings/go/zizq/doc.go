@@ -9,7 +9,7 @@
 // first (from the libzizq source tree: make, then make install, which also
 // installs zizq-testserver); the package finds it with pkg-config:
 //
-//	make && sudo make install                  # PREFIX=/usr/local
+//	make && sudo make install && sudo ldconfig # PREFIX=/usr/local
 //	go get github.com/zizq/libzizq/bindings/go
 //
 // With another prefix, point pkg-config at it when building and the dynamic
