@@ -1,12 +1,26 @@
 #!/bin/sh
-# The Go suite: gofmt check, go vet, then every test (each runs once per
-# format, MessagePack and JSON) against a zizq-testserver started on port 0
-# (ZIZQ_TESTSERVER, default ../../target/release/zizq-testserver), or
-# against ZIZQ_TEST_URL when set. Needs target/release/libzizq.so (cargo
-# build --release -p libzizq -p zizq-testserver). Exits non-zero on any
-# failure. Extra arguments go to `go test` (e.g. -race, -run Worker).
+# The Go suite: gofmt check, go vet, then every test and runnable example
+# (each test runs once per format, MessagePack and JSON) against a
+# zizq-testserver started on port 0, or against ZIZQ_TEST_URL when set.
+#
+# The package links with `#cgo pkg-config: zizq`, as it does for users, so
+# this script builds against an install of this checkout: the prefix in
+# ZIZQ_STAGE (`make test-go` stages one), else one it stages in target/stage
+# (`make stage`: the release build, then `make install` there). It takes
+# zizq-testserver from that prefix unless ZIZQ_TESTSERVER is set. Exits
+# non-zero on any failure. Extra arguments go to `go test` (e.g. -race, -run
+# Worker).
 set -eu
 cd "$(dirname "$0")"
+root=$(cd ../.. && pwd)
+
+if [ -z "${ZIZQ_STAGE:-}" ]; then
+  make -C "$root" --no-print-directory stage >/dev/null
+  ZIZQ_STAGE="$root/target/stage"
+fi
+export PKG_CONFIG_PATH="$ZIZQ_STAGE/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+export LD_LIBRARY_PATH="$ZIZQ_STAGE/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export ZIZQ_TESTSERVER="${ZIZQ_TESTSERVER:-$ZIZQ_STAGE/bin/zizq-testserver}"
 
 echo "== gofmt"
 unformatted=$(gofmt -l .)
@@ -23,5 +37,4 @@ echo "== go test"
 go test -p 1 -count=1 "$@" ./...
 
 echo "== quick start (README)"
-export ZIZQ_TESTSERVER="${ZIZQ_TESTSERVER:-$PWD/../../target/release/zizq-testserver}"
-../../scripts/with-testserver.sh go run ./examples/quickstart
+"$root/scripts/with-testserver.sh" go run ./examples/quickstart
