@@ -2,7 +2,7 @@
 #
 #   make demo     build everything, start the bundled test server, run the C quickstart
 #   make test     every suite (installs missing packages first)
-#   make bench    throughput against the official Rust client (bench/run.sh)
+#   make bench    against the official Rust client, instant and cost-shaped server (bench/run.sh)
 #   make install  PREFIX=/usr/local (default), DESTDIR for staging; make uninstall
 
 CARGO      ?= cargo

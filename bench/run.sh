@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Side-by-side throughput benchmark: libzizq (examples-c/throughput.c) against
-# the official Rust client (bench/official, crate zizq 0.6), both against one
-# release zizq-testserver on this machine. See bench/README.md.
+# the official Rust client (bench/official, crate zizq 0.6), both against a
+# release zizq-testserver on this machine, once per server mode: "instant"
+# (the default server: measures client overhead only) and "reference" (the
+# cost-shaped server, --cost-profile: judge throughput by this one). See
+# bench/README.md.
 #
-#   bench/run.sh            throughput table for each format (make bench)
+#   bench/run.sh            a table per server mode and format (make bench)
 #   bench/run.sh memory     peak RSS of the libzizq worker over 1,000,000 jobs
+#                           (instant server)
 #
-# Knobs (environment): REPEAT (3), JOB_COUNT (20000), CONCURRENCY (25),
-# PREFETCH (2 x CONCURRENCY), FORMATS ("msgpack json"), WARMUP (1 untimed
-# run of each client per format before the measured ones), SKIP_BUILD (0),
-# MEMORY_JOBS (1000000), THROUGHPUT_C (examples-c/throughput.c: the C program
-# run as the libzizq side; point it at a variant to compare).
+# Knobs (environment): MODES ("instant reference"), COST_PROFILE (reference:
+# the --cost-profile spec of the "reference" mode, e.g.
+# reference,commit_wait=500), REPEAT (3), JOB_COUNT (20000), CONCURRENCY
+# (25), PREFETCH (2 x CONCURRENCY), FORMATS ("msgpack json"), WARMUP (1
+# untimed run of each client per mode and format before the measured ones),
+# SKIP_BUILD (0), MEMORY_JOBS (1000000), THROUGHPUT_C
+# (examples-c/throughput.c: the C program run as the libzizq side; point it
+# at a variant to compare).
 set -euo pipefail
+shopt -s inherit_errexit  # a failure inside $(run_once ...) stops the bench
 
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -23,6 +31,8 @@ JOB_COUNT="${JOB_COUNT:-20000}"
 CONCURRENCY="${CONCURRENCY:-25}"
 PREFETCH="${PREFETCH:-$((2 * CONCURRENCY))}"
 FORMATS="${FORMATS:-msgpack json}"
+MODES="${MODES:-instant reference}"
+COST_PROFILE="${COST_PROFILE:-reference}"
 WARMUP="${WARMUP:-1}"
 MEMORY_JOBS="${MEMORY_JOBS:-1000000}"
 THROUGHPUT_C="${THROUGHPUT_C:-examples-c/throughput.c}"
@@ -35,11 +45,19 @@ LIBZIZQ_BIN="$OUT/throughput"
 MEMORY_BIN="$OUT/memory"
 OFFICIAL_DIR="$ROOT/bench/official"
 OFFICIAL_BIN="$OFFICIAL_DIR/target/release/throughput"
+REPORT=(python3 "$ROOT/bench/report.py")
+RUNS="$OUT/runs.jsonl"
 
 case "$MODE" in
   throughput|memory) ;;
   *) echo "usage: bench/run.sh [throughput|memory]" >&2; exit 2 ;;
 esac
+for m in $MODES; do
+  case "$m" in
+    instant|reference) ;;
+    *) echo "bench/run.sh: MODES: unknown server mode '$m' (instant, reference)" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -63,9 +81,9 @@ build() {
 }
 
 # --------------------------------------------------------------- server
-# One server for the whole run. Its stdin is a pipe held open by this script
-# (coproc), so with --exit-on-stdin-eof it also goes away if we are killed;
-# the EXIT trap stops it in the normal case.
+# One server per mode, shared by every run in that mode. Its stdin is a pipe
+# held open by this script (coproc), so with --exit-on-stdin-eof it also goes
+# away if we are killed; stop_server (and the EXIT trap) stops it otherwise.
 SERVER_PID=""
 SERVER_LOG=""
 stop_server() {
@@ -75,149 +93,111 @@ stop_server() {
     SERVER_PID=""
   fi
   [ -n "$SERVER_LOG" ] && rm -f "$SERVER_LOG"
-  return 0
+  SERVER_LOG=""
 }
 trap stop_server EXIT
 trap 'exit 130' INT TERM
 
+# start_server MODE
 start_server() {
+  local args=(--port 0 --exit-on-stdin-eof)
+  [ "$1" = reference ] && args+=(--cost-profile "$COST_PROFILE")
   SERVER_LOG="$(mktemp)"
-  coproc SERVER { exec "$SERVER_BIN" --port 0 --exit-on-stdin-eof 2>"$SERVER_LOG"; }
-  SERVER_PID="$SERVER_PID"
+  # bash unsets SRV and SRV_PID when the coproc exits: keep the pid, and
+  # treat a vanished pipe as a failed start.
+  coproc SRV { exec "$SERVER_BIN" "${args[@]}" 2>"$SERVER_LOG"; }
+  SERVER_PID="${SRV_PID:-}"
   local line=""
-  if ! IFS= read -r -t 20 -u "${SERVER[0]}" line; then
+  if ! IFS= read -r -t 20 -u "${SRV[0]:-}" line 2>/dev/null; then
     log "zizq-testserver did not start"; cat "$SERVER_LOG" >&2; exit 1
   fi
   ZIZQ_URL="${line#listening on }"
   export ZIZQ_URL
-  log "== zizq-testserver (pid $SERVER_PID) on $ZIZQ_URL"
+  log "== server mode $1: zizq-testserver ${args[*]} (pid $SERVER_PID) on $ZIZQ_URL"
 }
 
 # ----------------------------------------------------------- throughput
 # Server-side counters around each run (not part of the client's figures):
-# CPU ticks of the server process and its HTTP request count (control API,
-# needs curl; -1 when unavailable).
+# CPU ticks of the server process, and the control API's state (requests by
+# kind, journal commits), whose differences report.py records.
 CLK_TCK="$(getconf CLK_TCK 2>/dev/null || echo 100)"
 server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
-server_requests() {
-  command -v curl >/dev/null || { echo -1; return; }
-  curl -fsS "$ZIZQ_URL/_testserver/state" | sed -n 's/.*"requests":\([0-9]*\).*/\1/p'
-}
 
-# run_once PROGRAM FORMAT ->
-#   "enqueue scan dequeue cpu_seconds wall_seconds peak_rss_kib (0 if unknown)
-#    server_cpu_seconds server_requests (-1 if unknown)"
-# CPU is user+sys of the client process alone (bash's `time` keyword:
+# run_once RUNS_FILE SERVER_MODE FORMAT CLIENT: one run, appended to
+# RUNS_FILE as a JSON line; prints a one-line summary.
+# Client CPU is that process's alone, user and sys (bash's `time` keyword:
 # getrusage of the waited-for child; the server is not a child of it).
 run_once() {
-  local prog="$1" format="$2" tmp rates
+  local runs="$1" mode="$2" format="$3" client="$4" prog="$LIBZIZQ_BIN" tmp rates
+  [ "$client" = official ] && prog="$OFFICIAL_BIN"
   tmp="$(mktemp -d)"
   local TIMEFORMAT='%3U %3S %3R'
   # GNU time, when installed, only adds the client's peak RSS (%M, KiB).
   local rss=()
   [ -x /usr/bin/time ] && rss=(/usr/bin/time -f %M -o "$tmp/rss")
-  local ticks0 req0
-  ticks0="$(server_ticks)"; req0="$(server_requests)"
+  local ticks0
+  "${REPORT[@]}" state "$ZIZQ_URL" >"$tmp/before"
+  ticks0="$(server_ticks)"
   if ! { time "${rss[@]}" env ZIZQ_URL="$ZIZQ_URL" ZIZQ_FORMAT="$format" JOB_COUNT="$JOB_COUNT" \
            CONCURRENCY="$CONCURRENCY" PREFETCH="$PREFETCH" \
            "$prog" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"; then
     log "$prog failed:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1
   fi
+  local srv_cpu
+  srv_cpu="$(awk -v a="$ticks0" -v b="$(server_ticks)" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')"
+  "${REPORT[@]}" state "$ZIZQ_URL" >"$tmp/after"
   rates="$(awk '
     /^Enqueued [0-9]+ jobs/ { e = $0; sub(/.*\(/, "", e); sub(/ .*/, "", e) }
     /^Scanned [0-9]+ jobs/  { s = $0; sub(/.*\(/, "", s); sub(/ .*/, "", s) }
     /^Dequeued [0-9]+ jobs/ { d = $0; sub(/.*\(/, "", d); sub(/ .*/, "", d); n = $2 }
     END { if (e == "" || s == "" || d == "") exit 1; print e, s, d, n }' "$tmp/out")" || {
     log "$prog: unexpected output:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1; }
-  set -- $rates
-  if [ "$4" != "$JOB_COUNT" ]; then
-    log "$prog: dequeued $4 of $JOB_COUNT jobs"; rm -rf "$tmp"; exit 1
+  local enq scan deq n user sys real maxrss=0
+  read -r enq scan deq n <<<"$rates"
+  if [ "$n" != "$JOB_COUNT" ]; then
+    log "$prog: dequeued $n of $JOB_COUNT jobs"; rm -rf "$tmp"; exit 1
   fi
-  local srv_cpu reqs=-1 req1
-  srv_cpu="$(awk -v a="$ticks0" -v b="$(server_ticks)" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')"
-  req1="$(server_requests)"
-  [ "$req0" -ge 0 ] && [ "$req1" -ge 0 ] && reqs=$((req1 - req0))
   read -r user sys real <"$tmp/time"
-  local maxrss=0
   [ -s "$tmp/rss" ] && maxrss="$(tail -1 "$tmp/rss")"
+  local spec=""
+  [ "$mode" = reference ] && spec="$COST_PROFILE"
+  "${REPORT[@]}" record "$runs" "$tmp/before" "$tmp/after" \
+    mode="$mode" spec="$spec" format="$format" client="$client" \
+    jobs="$JOB_COUNT" concurrency="$CONCURRENCY" prefetch="$PREFETCH" \
+    enqueue="$enq" scan="$scan" dequeue="$deq" user="$user" sys="$sys" wall="$real" \
+    rss="$maxrss" server_cpu="$srv_cpu"
   rm -rf "$tmp"
-  echo "$1 $2 $3 $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.3f", u + s }') $real $maxrss $srv_cpu $reqs"
 }
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END {
-  if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 throughput() {
-  log "== JOB_COUNT=$JOB_COUNT CONCURRENCY=$CONCURRENCY PREFETCH=$PREFETCH REPEAT=$REPEAT WARMUP=$WARMUP, formats: $FORMATS"
-  local tables=""
-  for format in $FORMATS; do
-    declare -A col=()
-    # Warm-up: the first run on a fresh server (or in a new format) is
-    # slower for whoever happens to go first; it is not counted.
-    for ((r = 1; r <= WARMUP; r++)); do
-      run_once "$LIBZIZQ_BIN" "$format" >/dev/null
-      run_once "$OFFICIAL_BIN" "$format" >/dev/null
-    done
-    for ((r = 1; r <= REPEAT; r++)); do
-      # Alternate which client goes first, so neither always runs on a
-      # server that has just been warmed up (or fragmented) by the other.
-      local order="libzizq official"
-      (( r % 2 == 0 )) && order="official libzizq"
-      for client in $order; do
-        local prog="$LIBZIZQ_BIN"
-        [ "$client" = official ] && prog="$OFFICIAL_BIN"
-        local res
-        res="$(run_once "$prog" "$format")"
-        set -- $res
-        col[$client.enq]+=" $1"; col[$client.scan]+=" $2"; col[$client.deq]+=" $3"
-        col[$client.cpu]+=" $4"; col[$client.rss]+=" $6"; col[$client.srv]+=" $7"; col[$client.req]+=" $8"
-        log "$(printf '   %-7s run %d/%d %-8s enqueue %7s  scan %7s  dequeue %7s jobs/s  cpu %6ss  wall %6ss  rss %6s KiB  server cpu %5ss  requests %5s' \
-          "$format" "$r" "$REPEAT" "$client" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8")"
+  log "== JOB_COUNT=$JOB_COUNT CONCURRENCY=$CONCURRENCY PREFETCH=$PREFETCH REPEAT=$REPEAT WARMUP=$WARMUP, modes: $MODES, formats: $FORMATS"
+  : >"$RUNS"
+  for mode in $MODES; do
+    start_server "$mode"
+    for format in $FORMATS; do
+      # Warm-up: the first run on a fresh server (or in a new format) is
+      # slower for whoever happens to go first; it is not counted.
+      for ((r = 1; r <= WARMUP; r++)); do
+        for client in libzizq official; do
+          run_once /dev/null "$mode" "$format" "$client" >/dev/null
+        done
       done
-    done
-    local t
-    t="$(
-      printf '\n%s — JOB_COUNT=%s CONCURRENCY=%s PREFETCH=%s, median of %s runs\n' \
-        "$format" "$JOB_COUNT" "$CONCURRENCY" "$PREFETCH" "$REPEAT"
-      printf '%-22s %12s %12s %18s\n' "" libzizq official "libzizq/official"
-      for phase in enq scan deq; do
-        local a b name
-        a="$(median <<<"${col[libzizq.$phase]}")"; b="$(median <<<"${col[official.$phase]}")"
-        case $phase in enq) name="enqueue jobs/s" ;; scan) name="scan jobs/s" ;; deq) name="dequeue jobs/s" ;; esac
-        awk -v n="$name" -v a="$a" -v b="$b" 'BEGIN { printf "%-22s %12.0f %12.0f %17.2fx\n", n, a, b, a / b }'
+      for ((r = 1; r <= REPEAT; r++)); do
+        # Alternate which client goes first, so neither always runs on a
+        # server that has just been warmed up (or fragmented) by the other.
+        local order="libzizq official"
+        (( r % 2 == 0 )) && order="official libzizq"
+        for client in $order; do
+          local summary
+          summary="$(run_once "$RUNS" "$mode" "$format" "$client")"
+          log "$(printf '   %-9s %-7s run %d/%d %-8s %s' "$mode" "$format" "$r" "$REPEAT" "$client" "$summary")"
+        done
       done
-      local ca cb
-      ca="$(median <<<"${col[libzizq.cpu]}")"; cb="$(median <<<"${col[official.cpu]}")"
-      awk -v a="$ca" -v b="$cb" -v n="$JOB_COUNT" 'BEGIN {
-        printf "%-22s %12.2f %12.2f %17.2fx\n", "client CPU s/run", a, b, a / b
-        printf "%-22s %12.1f %12.1f %17.2fx\n", "client CPU us/job", a * 1e6 / n, b * 1e6 / n, a / b }'
-      ca="$(median <<<"${col[libzizq.rss]}")"; cb="$(median <<<"${col[official.rss]}")"
-      if [ "$ca" != 0 ]; then
-        awk -v a="$ca" -v b="$cb" 'BEGIN {
-          printf "%-22s %12.1f %12.1f %17.2fx\n", "client peak RSS MiB", a / 1024, b / 1024, a / b }'
-      fi
-      ca="$(median <<<"${col[libzizq.srv]}")"; cb="$(median <<<"${col[official.srv]}")"
-      awk -v a="$ca" -v b="$cb" 'BEGIN {
-        printf "%-22s %12.2f %12.2f %18s\n", "server CPU s/run", a, b, (b > 0 ? sprintf("%.2fx", a / b) : "-") }'
-      ca="$(median <<<"${col[libzizq.req]}")"; cb="$(median <<<"${col[official.req]}")"
-      if [ "$ca" != -1 ]; then
-        awk -v a="$ca" -v b="$cb" 'BEGIN {
-          printf "%-22s %12.0f %12.0f %17.2fx\n", "HTTP requests/run", a, b, a / b }'
-      fi
-    )"
-    printf '%s\n' "$t"
-    tables+="$t"$'\n'
-    unset col
+      "${REPORT[@]}" table "$RUNS" "$mode" "$format"
+    done
+    stop_server
   done
-  cat <<EOF
-
-client CPU = user+sys of the client process for a whole run (start-up, cleanup,
-enqueue, scan and dequeue phases), server excluded; us/job = that / JOB_COUNT
-(each job is enqueued, scanned and dequeued once). Ratios > 1 favour libzizq
-for jobs/s, < 1 favour libzizq for CPU and RSS. Server CPU (10 ms ticks) and
-HTTP requests are what the server spent on that client's run; they are not
-part of the client CPU.
-EOF
+  "${REPORT[@]}" legend
 }
 
 # --------------------------------------------------------------- memory
@@ -228,5 +208,4 @@ memory() {
 }
 
 [ "${SKIP_BUILD:-0}" = 1 ] || build
-start_server
-if [ "$MODE" = memory ]; then memory; else throughput; fi
+if [ "$MODE" = memory ]; then start_server instant; memory; else throughput; fi

@@ -1,5 +1,6 @@
 //! Shared application state and the public `Control` handle.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,6 +9,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::config::{Config, Tier};
+use crate::cost::Cost;
 use crate::faults::{FailRule, Faults, FaultsView};
 use crate::store::Store;
 
@@ -17,6 +19,8 @@ pub struct Stats {
     pub connections: AtomicUsize,
     pub take_streams: AtomicUsize,
     pub requests: AtomicU64,
+    /// Requests by `METHOD /route`, for benchmarks.
+    pub by_kind: parking_lot::Mutex<BTreeMap<String, u64>>,
 }
 
 /// Everything a request handler needs.
@@ -25,6 +29,8 @@ pub struct App {
     pub faults: Faults,
     pub stats: Stats,
     pub heartbeat: Duration,
+    /// The cost model, when a cost profile is set.
+    pub cost: Option<Cost>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -36,6 +42,7 @@ impl App {
             faults: Faults::default(),
             stats: Stats::default(),
             heartbeat: config.heartbeat_interval.max(Duration::from_millis(1)),
+            cost: Cost::start(config.cost),
             shutdown,
         })
     }
@@ -55,6 +62,14 @@ impl App {
     pub fn is_pro(&self) -> bool {
         self.store.lock().pro
     }
+
+    /// Under a cost profile, wait until `changes` state changes are
+    /// committed; at once otherwise.
+    pub async fn commit(&self, changes: usize) {
+        if let Some(cost) = &self.cost {
+            cost.commit(changes).await;
+        }
+    }
 }
 
 /// Server state as reported by the control API.
@@ -64,6 +79,12 @@ pub struct ControlState {
     pub take_streams: usize,
     pub in_flight: usize,
     pub requests: u64,
+    /// Requests by `METHOD /route` (routes with their parameters elided).
+    pub requests_by_kind: BTreeMap<String, u64>,
+    /// Journal group commits made and the state changes they carried
+    /// (both 0 without a cost profile).
+    pub commits: u64,
+    pub committed_changes: u64,
     pub faults: FaultsView,
 }
 
@@ -89,11 +110,19 @@ impl Control {
     /// `GET /_testserver/state`.
     pub fn state(&self) -> ControlState {
         let in_flight = self.app.store.lock().in_flight;
+        let (commits, committed_changes) = self
+            .app
+            .cost
+            .as_ref()
+            .map_or((0, 0), |c| c.journal_counts());
         ControlState {
             connections: self.app.stats.connections.load(Ordering::SeqCst),
             take_streams: self.app.stats.take_streams.load(Ordering::SeqCst),
             in_flight,
             requests: self.app.stats.requests.load(Ordering::SeqCst),
+            requests_by_kind: self.app.stats.by_kind.lock().clone(),
+            commits,
+            committed_changes,
             faults: self.app.faults.view(),
         }
     }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::config::{parse_duration, Config, Tier, TlsConfig};
+use crate::cost::CostProfile;
 
 pub const USAGE: &str = "usage: zizq-testserver [--port N] [--host H] [--tier free|pro]
        [--heartbeat-interval DUR] [--global-in-flight-limit N]
@@ -10,8 +11,12 @@ pub const USAGE: &str = "usage: zizq-testserver [--port N] [--host H] [--tier fr
        [--default-retry-limit N] [--default-backoff-exponent F]
        [--default-backoff-base DUR] [--default-backoff-jitter DUR]
        [--default-completed-job-retention DUR] [--default-dead-job-retention DUR]
-       [--backoff-random F] [--exit-on-stdin-eof]
-DUR is milliseconds or a string like 500ms, 3s, 7d, 1h.";
+       [--backoff-random F] [--cost-profile reference[,KEY=MICROS...]]
+       [--exit-on-stdin-eof]
+DUR is milliseconds or a string like 500ms, 3s, 7d, 1h.
+--cost-profile gives the server a real Zizq server's cost shape (for
+benchmarks); KEY is request_cpu, read_wait, commit_cpu, commit_cpu_per_job
+or commit_wait.";
 
 /// Parsed command line.
 #[derive(Debug)]
@@ -61,6 +66,7 @@ pub fn parse(args: &[String]) -> Result<Cli, String> {
             "--default-completed-job-retention",
             "--default-dead-job-retention",
             "--backoff-random",
+            "--cost-profile",
         ];
         if !known.contains(&name) {
             return Err(format!("unknown flag: {flag}"));
@@ -102,6 +108,7 @@ pub fn parse(args: &[String]) -> Result<Cli, String> {
                 }
                 c.backoff_random = Some(r);
             }
+            "--cost-profile" => c.cost = CostProfile::parse(&v)?,
             _ => return Err(format!("unknown flag: {flag}")),
         }
     }

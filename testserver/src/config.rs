@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::cost::CostProfile;
+
 /// Licence tier emulated by the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Tier {
@@ -62,6 +64,9 @@ pub struct Config {
     /// Fixed value in `[0,1)` for the backoff jitter factor; `None` = random.
     pub backoff_random: Option<f64>,
     pub tls: Option<TlsConfig>,
+    /// The real server's cost shape (`--cost-profile`); the default answers
+    /// at once.
+    pub cost: CostProfile,
 }
 
 impl Default for Config {
@@ -80,6 +85,7 @@ impl Default for Config {
             default_dead_job_retention: Duration::from_secs(7 * 24 * 3600),
             backoff_random: None,
             tls: None,
+            cost: CostProfile::default(),
         }
     }
 }

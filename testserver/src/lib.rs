@@ -14,6 +14,7 @@ mod app;
 mod clock;
 mod codec;
 mod config;
+mod cost;
 mod cron;
 mod faults;
 mod http;
@@ -38,6 +39,7 @@ use std::time::Duration;
 
 pub use app::{Control, ControlState, RuntimeConfig};
 pub use config::{parse_duration, Config, Tier, TlsConfig};
+pub use cost::CostProfile;
 pub use faults::{FailRule, FaultsView};
 pub use server::Server;
 

@@ -80,6 +80,8 @@ pub async fn run_stream(task: StreamTask) {
         };
         let batch = app.store.lock().take_batch(task.sid, max, now_ms());
         if !batch.is_empty() {
+            // Dispatch is a state change: the jobs go out once it is committed.
+            app.commit(batch.len()).await;
             for job in &batch {
                 let frame = task.fmt.frame(job);
                 if app.faults.take_truncate() {

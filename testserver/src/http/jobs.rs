@@ -116,6 +116,7 @@ pub async fn enqueue(r: &mut Req) -> Resp {
             return r.error(422, &e);
         }
     }
+    r.app.commit(1).await;
     let res = r.app.store.lock().enqueue(vec![job], now_ms());
     match res {
         Ok((mut outs, reused)) => match outs.pop() {
@@ -158,6 +159,7 @@ pub async fn enqueue_bulk(r: &mut Req) -> Resp {
             }
         }
     }
+    r.app.commit(bulk.jobs.len()).await;
     let res = r.app.store.lock().enqueue(bulk.jobs, now_ms());
     match res {
         Ok((jobs, reused)) => {
@@ -169,7 +171,8 @@ pub async fn enqueue_bulk(r: &mut Req) -> Resp {
 
 // ----- ack / failure ----------------------------------------------------------
 
-pub fn ack(r: &Req) -> Resp {
+pub async fn ack(r: &Req) -> Resp {
+    r.app.commit(1).await;
     if r.app.store.lock().ack(r.param(0), now_ms()) {
         respond::no_content()
     } else {
@@ -185,6 +188,7 @@ pub async fn ack_many(r: &mut Req) -> Resp {
     if req.ids.is_empty() {
         return r.error(400, "ids must not be empty");
     }
+    r.app.commit(req.ids.len()).await;
     let not_found = r.app.store.lock().ack_many(&req.ids, now_ms());
     if not_found.is_empty() {
         respond::no_content()
@@ -198,6 +202,7 @@ pub async fn fail(r: &mut Req) -> Resp {
         Ok(j) => j,
         Err(e) => return e,
     };
+    r.app.commit(1).await;
     let res = r.app.store.lock().fail(r.param(0), req, now_ms());
     match res {
         FailOutcome::Done(job) => respond::obj(200, r.fmt, &*job),
@@ -345,6 +350,7 @@ pub async fn patch_one(r: &mut Req) -> Resp {
     if let Err(e) = check_patch(&p) {
         return r.error(422, &e);
     }
+    r.app.commit(1).await;
     let res = r.app.store.lock().patch_one(r.param(0), &p, now_ms());
     match res {
         Ok(job) => respond::obj(200, r.fmt, &job),
@@ -388,12 +394,15 @@ pub async fn patch_many(r: &mut Req) -> Resp {
         Err(e) => return e,
     };
     let patched = r.app.store.lock().patch_many(&f, jq.as_ref(), &p, now_ms());
+    // How many changed is known only once they have.
+    r.app.commit(patched).await;
     respond::obj(200, r.fmt, &PatchedBody { patched })
 }
 
 // ----- delete ------------------------------------------------------------------
 
-pub fn delete_one(r: &Req) -> Resp {
+pub async fn delete_one(r: &Req) -> Resp {
+    r.app.commit(1).await;
     if r.app.store.lock().delete_one(r.param(0)) {
         respond::no_content()
     } else {
@@ -401,7 +410,7 @@ pub fn delete_one(r: &Req) -> Resp {
     }
 }
 
-pub fn delete_many(r: &Req) -> Resp {
+pub async fn delete_many(r: &Req) -> Resp {
     let vals = match closed(form_pairs(&r.query), &FILTER_PARAMS) {
         Ok(v) => v,
         Err(e) => return query_error(r, &e),
@@ -415,6 +424,7 @@ pub fn delete_many(r: &Req) -> Resp {
         Err(e) => return e,
     };
     let deleted = r.app.store.lock().delete_many(&f, jq.as_ref(), now_ms());
+    r.app.commit(deleted).await;
     respond::obj(200, r.fmt, &DeletedBody { deleted })
 }
 

@@ -140,6 +140,19 @@ async fn route_request(app: Arc<App>, req: Request<Incoming>) -> Resp {
     if !methods.contains(&method) {
         return respond::method_not_allowed(allow);
     }
+    *app.stats
+        .by_kind
+        .lock()
+        .entry(format!("{} {}", parts.method, route.pattern()))
+        .or_default() += 1;
+    if let Some(cost) = &app.cost {
+        cost.charge_request();
+        // Reads wait here; state changes wait for their commit in the
+        // handler, before they apply.
+        if method == Method::GET && !is_take {
+            cost.read().await;
+        }
+    }
     let params = match route::decode_params(&route) {
         Ok(p) => p,
         Err(msg) => return respond::text(400, &msg),
@@ -162,15 +175,15 @@ async fn route_request(app: Arc<App>, req: Request<Incoming>) -> Resp {
         (Jobs, Method::GET) => jobs::list(&r),
         (Jobs, Method::POST) => jobs::enqueue(&mut r).await,
         (Jobs, Method::PATCH) => jobs::patch_many(&mut r).await,
-        (Jobs, _) => jobs::delete_many(&r),
+        (Jobs, _) => jobs::delete_many(&r).await,
         (JobsBulk, _) => jobs::enqueue_bulk(&mut r).await,
         (JobsTake, _) => take::take(&r, head),
         (JobsSuccess, _) => jobs::ack_many(&mut r).await,
         (JobsCount, _) => jobs::count(&r),
         (Job(_), Method::GET) => jobs::get(&r),
         (Job(_), Method::PATCH) => jobs::patch_one(&mut r).await,
-        (Job(_), _) => jobs::delete_one(&r),
-        (JobSuccess(_), _) => jobs::ack(&r),
+        (Job(_), _) => jobs::delete_one(&r).await,
+        (JobSuccess(_), _) => jobs::ack(&r).await,
         (JobFailure(_), _) => jobs::fail(&mut r).await,
         (JobErrors(_), _) => jobs::errors(&r),
         (JobError(..), _) => jobs::error_record(&r),

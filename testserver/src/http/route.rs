@@ -82,6 +82,31 @@ impl Route<'_> {
         }
     }
 
+    /// The route's pattern, e.g. `/jobs/{id}/success` (for request counts).
+    pub fn pattern(&self) -> &'static str {
+        use Route::*;
+        match self {
+            Health => "/health",
+            Version => "/version",
+            Queues => "/queues",
+            Jobs => "/jobs",
+            JobsBulk => "/jobs/bulk",
+            JobsTake => "/jobs/take",
+            JobsSuccess => "/jobs/success",
+            JobsCount => "/jobs/count",
+            Job(_) => "/jobs/{id}",
+            JobSuccess(_) => "/jobs/{id}/success",
+            JobFailure(_) => "/jobs/{id}/failure",
+            JobErrors(_) => "/jobs/{id}/errors",
+            JobError(..) => "/jobs/{id}/errors/{attempt}",
+            Reset => "/reset",
+            Crons => "/crons",
+            CronGroup(_) => "/crons/{group}",
+            CronEntries(_) => "/crons/{group}/entries",
+            CronEntry(..) => "/crons/{group}/entries/{entry}",
+        }
+    }
+
     /// Names of the path parameters (for error messages).
     pub fn param_names(&self) -> &'static [&'static str] {
         use Route::*;

@@ -1,0 +1,343 @@
+//! The real server's cost shape, for benchmarks (`--cost-profile`).
+//!
+//! By default the test server answers from memory at once, which makes a
+//! client look faster than it will be in production: a real Zizq server
+//! journals every state change, and its auto-batchers group everything that
+//! arrives while a commit is in progress into the next commit. Under a cost
+//! profile this server keeps that shape:
+//!
+//! * every request burns `request_cpu` on the handling thread (parsing,
+//!   routing, encoding — real CPU, so it competes with a client on the same
+//!   machine as the real server's does);
+//! * a read then waits `read_wait` (off-CPU);
+//! * a state change (enqueue, take dispatch, ack, nack, update, delete) waits
+//!   for a commit of the single journal lane: one thread that takes whatever
+//!   has queued up, burns `commit_cpu + commit_cpu_per_job × jobs`, waits
+//!   `commit_wait`, and releases every request of that group at once.
+//!
+//! The constants are calibrated against a real Zizq 0.6.1 server; the
+//! method and the figures are in testserver/README.md.
+
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use tokio::sync::oneshot;
+
+/// The constants of a cost profile. `Default` is the instant server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CostProfile {
+    /// CPU each request costs the server.
+    pub request_cpu: Duration,
+    /// Off-CPU latency of a read.
+    pub read_wait: Duration,
+    /// CPU of one journal commit, whatever it carries.
+    pub commit_cpu: Duration,
+    /// CPU of one commit per job it carries.
+    pub commit_cpu_per_job: Duration,
+    /// Off-CPU latency of one commit (the write to the journal).
+    pub commit_wait: Duration,
+}
+
+const US: fn(u64) -> Duration = Duration::from_micros;
+
+impl CostProfile {
+    /// The shape of a real Zizq 0.6.1 server with buffered commits, measured
+    /// on a 2-core machine (testserver/README.md, "Cost profiles").
+    pub fn reference() -> CostProfile {
+        CostProfile {
+            request_cpu: US(25),
+            read_wait: US(330),
+            commit_cpu: US(40),
+            commit_cpu_per_job: US(12),
+            commit_wait: US(300),
+        }
+    }
+
+    /// Whether any cost applies.
+    pub fn is_instant(&self) -> bool {
+        *self == CostProfile::default()
+    }
+
+    /// Parse `NAME[,KEY=MICROS...]` or `KEY=MICROS[,...]`: a named profile
+    /// (`reference`, `instant`) optionally followed by overrides in
+    /// microseconds, e.g. `reference,commit_wait=500`.
+    pub fn parse(spec: &str) -> Result<CostProfile, String> {
+        let mut profile = CostProfile::default();
+        for (i, part) in spec.split(',').map(str::trim).enumerate() {
+            match (i, part.split_once('=')) {
+                (0, None) => {
+                    profile = match part {
+                        "reference" => CostProfile::reference(),
+                        "instant" => CostProfile::default(),
+                        _ => return Err(format!("unknown cost profile: {part}")),
+                    }
+                }
+                (_, Some((key, value))) => {
+                    let micros: u64 = value
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("cost {key}: not a whole number of µs: {value}"))?;
+                    let slot = match key.trim() {
+                        "request_cpu" => &mut profile.request_cpu,
+                        "read_wait" => &mut profile.read_wait,
+                        "commit_cpu" => &mut profile.commit_cpu,
+                        "commit_cpu_per_job" => &mut profile.commit_cpu_per_job,
+                        "commit_wait" => &mut profile.commit_wait,
+                        other => return Err(format!("unknown cost key: {other}")),
+                    };
+                    *slot = US(micros);
+                }
+                (_, None) => return Err(format!("cost overrides are KEY=MICROS: {part}")),
+            }
+        }
+        Ok(profile)
+    }
+}
+
+/// The running cost model: the journal lane and a precise timer.
+pub struct Cost {
+    profile: CostProfile,
+    journal: mpsc::Sender<Commit>,
+    timer: mpsc::Sender<Wake>,
+    counters: Arc<JournalCounters>,
+}
+
+/// What the journal lane has done, for the control API's state.
+#[derive(Default)]
+pub struct JournalCounters {
+    /// Group commits made.
+    pub commits: AtomicU64,
+    /// State changes they carried.
+    pub changes: AtomicU64,
+}
+
+struct Commit {
+    jobs: usize,
+    done: oneshot::Sender<()>,
+}
+
+/// A wake-up at a deadline; ordered so the heap's top is the earliest.
+struct Wake {
+    at: Instant,
+    done: oneshot::Sender<()>,
+}
+
+impl PartialEq for Wake {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+impl Eq for Wake {}
+impl PartialOrd for Wake {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Wake {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        other.at.cmp(&self.at)
+    }
+}
+
+impl Cost {
+    /// Start the journal and timer threads; `None` for the instant profile.
+    /// The threads end when the `Cost` is dropped.
+    pub fn start(profile: CostProfile) -> Option<Cost> {
+        if profile.is_instant() {
+            return None;
+        }
+        let (journal, commits) = mpsc::channel();
+        let (timer, wakes) = mpsc::channel();
+        let counters = Arc::new(JournalCounters::default());
+        let lane = counters.clone();
+        thread::Builder::new()
+            .name("zizq-ts-journal".into())
+            .spawn(move || run_journal(profile, commits, &lane))
+            .ok()?;
+        thread::Builder::new()
+            .name("zizq-ts-timer".into())
+            .spawn(move || run_timer(wakes))
+            .ok()?;
+        Some(Cost {
+            profile,
+            journal,
+            timer,
+            counters,
+        })
+    }
+
+    /// Group commits made and the state changes they carried.
+    pub fn journal_counts(&self) -> (u64, u64) {
+        (
+            self.counters.commits.load(Ordering::Relaxed),
+            self.counters.changes.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Charge the per-request CPU on the calling thread.
+    pub fn charge_request(&self) {
+        burn(self.profile.request_cpu);
+    }
+
+    /// Wait as a read does.
+    pub async fn read(&self) {
+        if self.profile.read_wait.is_zero() {
+            return;
+        }
+        let (done, waited) = oneshot::channel();
+        let wake = Wake {
+            at: Instant::now() + self.profile.read_wait,
+            done,
+        };
+        if self.timer.send(wake).is_ok() {
+            let _ = waited.await;
+        }
+    }
+
+    /// Wait until a commit carrying these `jobs` state changes is durable.
+    pub async fn commit(&self, jobs: usize) {
+        let (done, committed) = oneshot::channel();
+        if self.journal.send(Commit { jobs, done }).is_ok() {
+            let _ = committed.await;
+        }
+    }
+}
+
+/// The journal lane: one group commit at a time; whatever queued up while a
+/// commit ran joins the next.
+fn run_journal(profile: CostProfile, commits: mpsc::Receiver<Commit>, counters: &JournalCounters) {
+    while let Ok(first) = commits.recv() {
+        let mut group = vec![first];
+        group.extend(commits.try_iter());
+        let jobs = group.iter().map(|c| c.jobs).sum::<usize>();
+        let per_job = profile
+            .commit_cpu_per_job
+            .saturating_mul(u32::try_from(jobs).unwrap_or(u32::MAX));
+        burn(profile.commit_cpu.saturating_add(per_job));
+        if !profile.commit_wait.is_zero() {
+            thread::sleep(profile.commit_wait);
+        }
+        counters.commits.fetch_add(1, Ordering::Relaxed);
+        counters.changes.fetch_add(jobs as u64, Ordering::Relaxed);
+        for commit in group {
+            let _ = commit.done.send(());
+        }
+    }
+}
+
+/// Sub-millisecond wake-ups (tokio's timer has millisecond resolution).
+fn run_timer(wakes: mpsc::Receiver<Wake>) {
+    let mut heap = BinaryHeap::new();
+    loop {
+        let next = heap.peek().map(|w: &Wake| w.at);
+        let received = match next {
+            None => wakes
+                .recv()
+                .map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(at) => wakes.recv_timeout(at.saturating_duration_since(Instant::now())),
+        };
+        match received {
+            Ok(wake) => heap.push(wake),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        let now = Instant::now();
+        while heap.peek().is_some_and(|w| w.at <= now) {
+            if let Some(wake) = heap.pop() {
+                let _ = wake.done.send(());
+            }
+        }
+    }
+}
+
+/// Keep this thread busy for `d` (work the server would do).
+fn burn(d: Duration) {
+    if d.is_zero() {
+        return;
+    }
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_profiles_and_overrides() {
+        assert_eq!(CostProfile::parse("instant"), Ok(CostProfile::default()));
+        assert_eq!(
+            CostProfile::parse("reference"),
+            Ok(CostProfile::reference())
+        );
+        let p = CostProfile::parse("reference, commit_wait=500").unwrap();
+        assert_eq!(p.commit_wait, US(500));
+        assert_eq!(p.request_cpu, CostProfile::reference().request_cpu);
+        let p = CostProfile::parse("request_cpu=7").unwrap();
+        assert_eq!(p.request_cpu, US(7));
+        assert_eq!(p.commit_wait, Duration::ZERO);
+        assert!(CostProfile::parse("fast").is_err());
+        assert!(CostProfile::parse("reference,commit_wait=1ms").is_err());
+        assert!(CostProfile::parse("reference,nope=1").is_err());
+        assert!(CostProfile::parse("reference,instant").is_err());
+    }
+
+    #[test]
+    fn the_instant_profile_starts_nothing() {
+        assert!(Cost::start(CostProfile::default()).is_none());
+    }
+
+    #[test]
+    fn commits_that_queue_up_share_one_commit() {
+        // While the first commit waits, the other seven queue up and must
+        // all be carried by the next one.
+        let cost = Arc::new(
+            Cost::start(CostProfile {
+                commit_wait: Duration::from_millis(50),
+                ..CostProfile::default()
+            })
+            .unwrap(),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let tasks: Vec<_> = (0..8)
+                .map(|_| {
+                    let cost = cost.clone();
+                    tokio::spawn(async move { cost.commit(1).await })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        let (commits, changes) = cost.journal_counts();
+        assert_eq!(changes, 8);
+        assert!(commits <= 2, "{commits} commits for 8 queued changes");
+    }
+
+    #[test]
+    fn reads_wait_and_return() {
+        let cost = Cost::start(CostProfile {
+            read_wait: US(200),
+            ..CostProfile::default()
+        })
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        rt.block_on(async {
+            for _ in 0..3 {
+                cost.read().await;
+            }
+        });
+        assert!(start.elapsed() >= US(600));
+    }
+}
