@@ -8,7 +8,17 @@ from ._native import lib
 
 class Error(Exception):
     """Base class of every error this package raises (argument errors,
-    which are ValueError / TypeError, excepted)."""
+    which are ValueError / TypeError, excepted).
+
+    Errors from libzizq carry their status name in ``zizq_status`` (e.g.
+    ``"ZIZQ_E_NOT_FOUND"``) and ``retryable``: whether the same call could
+    succeed later (transport failures, timeouts, 5xx). Every attribute
+    survives pickling (errors crossing a process pool)."""
+
+    #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``.
+    zizq_status = None
+    #: Whether the same call could succeed later.
+    retryable = False
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -25,9 +35,6 @@ class ResponseError(Error):
         self.status = status
         #: The decoded error body (usually ``{"error": "..."}``), or None.
         self.body = body
-
-    def __reduce__(self):
-        return (type(self), (str(self), self.status, self.body))
 
 
 class ClientError(ResponseError):
@@ -80,11 +87,13 @@ def from_native(status, error):
     else:
         try:
             message = lib.zizq_error_message(error).decode("utf-8", "replace")
+            retryable = lib.zizq_error_retryable(error)
             if issubclass(klass, ResponseError):
                 exc = klass(message, status=lib.zizq_error_http_status(error),
                             body=_body_of(error))
             else:
                 exc = klass(message)
+            exc.retryable = retryable
         finally:
             lib.zizq_error_free(error)
     exc.zizq_status = name
