@@ -95,16 +95,22 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.cause }
 
 // Is matches the sentinels by status. ErrClient also matches 404 (every
-// 4xx), and ErrCancelled matches any cancelled call.
+// 4xx), ErrInvalidArgument every refused argument (invalid or missing: a
+// nil receiver too), and ErrCancelled matches any cancelled call.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok || !t.sentinel {
 		return false
 	}
-	if t.Code == e.Code {
+	switch t.Code {
+	case e.Code:
 		return true
+	case StatusClient:
+		return e.Code == StatusNotFound
+	case StatusInvalidArg:
+		return e.Code == StatusNullArg
 	}
-	return t.Code == StatusClient && e.Code == StatusNotFound
+	return false
 }
 
 func sentinel(code Status) *Error {
@@ -113,7 +119,7 @@ func sentinel(code Status) *Error {
 
 // Sentinels for errors.Is.
 var (
-	ErrInvalidArgument  = sentinel(StatusInvalidArg)
+	ErrInvalidArgument  = sentinel(StatusInvalidArg) // any refused argument, nil ones included
 	ErrDecode           = sentinel(StatusDecode)
 	ErrNotFound         = sentinel(StatusNotFound)
 	ErrClient           = sentinel(StatusClient) // any 4xx answer, 404 included
@@ -166,6 +172,13 @@ func attachContext(ctx context.Context, e *Error) *Error {
 		e.Message = ctx.Err().Error()
 	}
 	return e
+}
+
+// nilReceiver is the error of a method called on a nil pointer (a value
+// whose constructor failed): like os.File's ErrInvalid, an error rather
+// than a panic.
+func nilReceiver(op, typ string) *Error {
+	return goError(op, StatusNullArg, "called on a nil %s", typ)
 }
 
 func goError(op string, code Status, format string, args ...any) *Error {
