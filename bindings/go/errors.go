@@ -49,7 +49,8 @@ func (s Status) Description() string {
 
 // Error is every error of this package that comes from libzizq or the
 // server. Compare with errors.Is against the sentinels (ErrNotFound,
-// ErrClient, ErrClosed...) or inspect the fields with errors.As.
+// ErrClient, ErrClosed..., and ErrRetryable / ErrOutcomeUnknown for the
+// retry safety) or inspect the fields with errors.As.
 type Error struct {
 	// Op is the method that failed, e.g. "GetJob".
 	Op string
@@ -64,13 +65,26 @@ type Error struct {
 	// Body is the raw body of the server's answer (JSON, MessagePack or
 	// text, as sent), nil when there was none.
 	Body []byte
-	// Retryable tells whether the same call could succeed later
-	// (transport failures, timeouts, 5xx).
-	Retryable bool
 
-	cause    error // context.Canceled / DeadlineExceeded for cancelled calls
-	sentinel bool
+	retryable      bool
+	outcomeUnknown bool
+	cause          error // context.Canceled / DeadlineExceeded for cancelled calls
+	sentinel       bool
+	matches        func(*Error) bool // a sentinel matching a property, not a status
 }
+
+// Retryable tells whether retrying the same call is safe and could
+// succeed: nothing was acted on (connection refused, a 503...), or the
+// operation is safe to repeat (reads, deletes by id, acks). It is false
+// after an unknown outcome of an enqueue, which a retry could duplicate
+// (give jobs a UniqueKey to make such retries safe).
+func (e *Error) Retryable() bool { return e.retryable }
+
+// OutcomeUnknown tells whether the request may have reached the server
+// with no answer saying what happened (the connection was lost after the
+// request was sent, the read timeout expired): the server may or may not
+// have acted on it.
+func (e *Error) OutcomeUnknown() bool { return e.outcomeUnknown }
 
 func (e *Error) Error() string {
 	if e.sentinel {
@@ -101,6 +115,9 @@ func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok || !t.sentinel {
 		return false
+	}
+	if t.matches != nil {
+		return t.matches(e)
 	}
 	switch t.Code {
 	case e.Code:
@@ -136,6 +153,12 @@ var (
 	ErrFrameTooLarge    = sentinel(StatusFrameTooLarge)
 	ErrBusy             = sentinel(StatusBusy)
 	ErrStreamEnded      = sentinel(StatusStreamEnded)
+
+	// ErrRetryable matches the errors whose call is safe to retry
+	// (Error.Retryable); ErrOutcomeUnknown those whose request may have
+	// been acted on without an answer saying so (Error.OutcomeUnknown).
+	ErrRetryable      = &Error{Status: "retryable", sentinel: true, matches: (*Error).Retryable}
+	ErrOutcomeUnknown = &Error{Status: "outcome unknown", sentinel: true, matches: (*Error).OutcomeUnknown}
 )
 
 // newError converts a failed call's status and error object (may be NULL)
@@ -150,7 +173,8 @@ func newError(op string, st C.enum_zizq_status, cerr *C.zizq_error) *Error {
 	defer C.zizq_error_free(cerr)
 	e.HTTPStatus = int(C.zizq_error_http_status(cerr))
 	e.Message = C.GoString(C.zizq_error_message(cerr))
-	e.Retryable = bool(C.zizq_error_retryable(cerr))
+	e.retryable = bool(C.zizq_error_retryable(cerr))
+	e.outcomeUnknown = bool(C.zizq_error_outcome_unknown(cerr))
 	var n C.size_t
 	if body := C.zizq_error_body(cerr, &n); body != nil {
 		e.Body = C.GoBytes(unsafe.Pointer(body), C.int(n))

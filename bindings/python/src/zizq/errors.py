@@ -11,14 +11,20 @@ class Error(Exception):
     which are ValueError / TypeError, excepted).
 
     Errors from libzizq carry their status name in ``zizq_status`` (e.g.
-    ``"ZIZQ_E_NOT_FOUND"``) and ``retryable``: whether the same call could
-    succeed later (transport failures, timeouts, 5xx). Every attribute
-    survives pickling (errors crossing a process pool)."""
+    ``"ZIZQ_E_NOT_FOUND"``), ``retryable`` and ``outcome_unknown``. Every
+    attribute survives pickling (errors crossing a process pool)."""
 
     #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``.
     zizq_status = None
-    #: Whether the same call could succeed later.
+    #: Whether retrying the same call is safe and could succeed: nothing was
+    #: acted on (connection refused, 503...), or the operation is safe to
+    #: repeat (reads, deletes by id, acks). False after an unknown outcome of
+    #: an enqueue, which a retry could duplicate.
     retryable = False
+    #: Whether the request may have reached the server with no answer saying
+    #: what happened (connection lost after sending, read timeout): the
+    #: server may or may not have acted on it.
+    outcome_unknown = False
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -88,12 +94,13 @@ def from_native(status, error):
         try:
             message = lib.zizq_error_message(error).decode("utf-8", "replace")
             retryable = lib.zizq_error_retryable(error)
+            outcome_unknown = lib.zizq_error_outcome_unknown(error)
             if issubclass(klass, ResponseError):
                 exc = klass(message, status=lib.zizq_error_http_status(error),
                             body=_body_of(error))
             else:
                 exc = klass(message)
-            exc.retryable = retryable
+            exc.retryable, exc.outcome_unknown = retryable, outcome_unknown
         finally:
             lib.zizq_error_free(error)
     exc.zizq_status = name
