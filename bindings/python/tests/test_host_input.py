@@ -85,6 +85,10 @@ class HostInputTests:
                 f"attempt={value!r}")
 
     def test_wrong_bulk_ids_are_refused(self):
+        for ids in ("an-id", None):
+            self.assert_refused_without_request(
+                TypeError, lambda: self.client.report_success_bulk(ids),
+                f"report_success_bulk({ids!r})")
         for ids in ([None], [123], ["a", ""], [b"\xff"]):
             self.assert_refused_without_request(
                 (TypeError, ValueError), lambda: self.client.report_success_bulk(ids),

@@ -265,6 +265,8 @@ class Client:
     def report_success_bulk(self, ids):
         """Mark in-flight jobs completed. Ids no longer in flight are ignored
         (the server's 422 counts as success, as in the seed)."""
+        if isinstance(ids, (str, bytes)):  # iterating it would ack each character
+            raise TypeError("ids must be a list of ids, not a single id")
         self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": list(ids)}))
 
     ack_bulk = report_success_bulk
