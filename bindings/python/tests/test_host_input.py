@@ -100,6 +100,12 @@ class HostInputTests:
             with self.assertRaises(expected, msg=repr(value)):
                 zizq.Client(value, format=self.FORMAT)
 
+    def test_wrong_timeouts_are_refused(self):
+        for options in ({"read_timeout": "5"}, {"stream_idle_timeout": None},
+                        {"read_timeout": True}):
+            with self.assertRaises(TypeError, msg=repr(options)):
+                zizq.Client(self.server.url, format=self.FORMAT, **options)
+
     def test_the_url_is_the_normalised_one_of_libzizq(self):
         client = self.new_client(url=self.server.url + "/")
         self.assertEqual(self.server.url, client.url)

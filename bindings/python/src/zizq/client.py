@@ -107,8 +107,8 @@ class Client:
         self._fmt = FORMATS[format]
         native_options = {
             "format": format,
-            "read_timeout_ms": int(read_timeout * 1000),
-            "stream_idle_timeout_ms": int(stream_idle_timeout * 1000),
+            "read_timeout_ms": _wire.ms(read_timeout),
+            "stream_idle_timeout_ms": _wire.ms(stream_idle_timeout),
         }
         tls_options = _tls_option(tls)
         if tls_options is not None:
