@@ -28,7 +28,7 @@ func TestInjectedHTTPErrors(t *testing.T) {
 			_, err := c.Enqueue(ctx, EnqueueRequest{Type: "t", Queue: "q", Payload: 1})
 			var zerr *Error
 			if !errors.As(err, &zerr) || !errors.Is(err, tc.sentinel) || zerr.HTTPStatus != tc.status ||
-				zerr.Retryable != tc.retryable || zerr.Message != "injected fault" || len(zerr.Body) == 0 {
+				zerr.Retryable() != tc.retryable || zerr.Message != "injected fault" || len(zerr.Body) == 0 {
 				t.Fatalf("HTTP %d: %#v", tc.status, err)
 			}
 			if tc.status >= 500 && errors.Is(err, ErrClient) {
@@ -55,7 +55,7 @@ func TestInjectedHTTPErrors(t *testing.T) {
 		faults(t, map[string]any{"reset_connections": 1})
 		_, err := c.Enqueue(ctx, EnqueueRequest{Type: "t", Queue: "q", Payload: 1})
 		var zerr *Error
-		if !errors.As(err, &zerr) || zerr.Retryable || !(errors.Is(err, ErrConnection) || errors.Is(err, ErrTimeout)) {
+		if !errors.As(err, &zerr) || zerr.Retryable() || !(errors.Is(err, ErrConnection) || errors.Is(err, ErrTimeout)) {
 			t.Fatalf("reset connection: %v", err)
 		}
 		must(c.Health(ctx))(t)
@@ -128,7 +128,7 @@ func TestContextCancellation(t *testing.T) {
 		faults(t, map[string]any{"delay_ms": 2000})
 		_, err = slow.Health(context.Background())
 		var zerr *Error
-		if !errors.Is(err, ErrTimeout) || !errors.As(err, &zerr) || !zerr.Retryable || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, ErrTimeout) || !errors.As(err, &zerr) || !zerr.Retryable() || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("read timeout: %v", err)
 		}
 	})

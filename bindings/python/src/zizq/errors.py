@@ -8,7 +8,23 @@ from ._native import lib
 
 class Error(Exception):
     """Base class of every error this package raises (argument errors,
-    which are ValueError / TypeError, excepted)."""
+    which are ValueError / TypeError, excepted).
+
+    Errors from libzizq carry their status name in ``zizq_status`` (e.g.
+    ``"ZIZQ_E_NOT_FOUND"``), ``retryable`` and ``outcome_unknown``. Every
+    attribute survives pickling (errors crossing a process pool)."""
+
+    #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``.
+    zizq_status = None
+    #: Whether retrying the same call is safe and could succeed: nothing was
+    #: acted on (connection refused, 503...), or the operation is safe to
+    #: repeat (reads, deletes by id, acks). False after an unknown outcome of
+    #: an enqueue, which a retry could duplicate.
+    retryable = False
+    #: Whether the request may have reached the server with no answer saying
+    #: what happened (connection lost after sending, read timeout): the
+    #: server may or may not have acted on it.
+    outcome_unknown = False
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -25,9 +41,6 @@ class ResponseError(Error):
         self.status = status
         #: The decoded error body (usually ``{"error": "..."}``), or None.
         self.body = body
-
-    def __reduce__(self):
-        return (type(self), (str(self), self.status, self.body))
 
 
 class ClientError(ResponseError):
@@ -80,11 +93,14 @@ def from_native(status, error):
     else:
         try:
             message = lib.zizq_error_message(error).decode("utf-8", "replace")
+            retryable = lib.zizq_error_retryable(error)
+            outcome_unknown = lib.zizq_error_outcome_unknown(error)
             if issubclass(klass, ResponseError):
                 exc = klass(message, status=lib.zizq_error_http_status(error),
                             body=_body_of(error))
             else:
                 exc = klass(message)
+            exc.retryable, exc.outcome_unknown = retryable, outcome_unknown
         finally:
             lib.zizq_error_free(error)
     exc.zizq_status = name

@@ -16,7 +16,7 @@ import weakref
 
 from . import _codec, _native, _wire, errors
 from ._native import Buf, cstr, lib, take_buf
-from .client import _batch_documents, _free_handle
+from .client import Client, _batch_documents, _free_handle
 from .resources import Job
 
 
@@ -103,7 +103,10 @@ class Worker:
                  options=None):
         if handler is None or not callable(handler):
             raise TypeError("zizq.Worker needs handler=callable(job)")
-        threads = int(threads)
+        if not isinstance(client, Client):
+            raise TypeError(f"zizq.Worker needs a zizq.Client, not {type(client).__name__}")
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            raise TypeError(f"threads must be an int, not {type(threads).__name__}")
         if threads < 1:
             raise ValueError("threads must be at least 1")
         if isinstance(queues, str):

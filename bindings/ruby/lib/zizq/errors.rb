@@ -3,6 +3,26 @@
 module Zizq
   # Base class of every error this gem raises (argument errors excepted).
   class Error < StandardError
+    def initialize(message = nil, retryable: false, outcome_unknown: false)
+      @retryable = retryable
+      @outcome_unknown = outcome_unknown
+      super(message)
+    end
+
+    # Whether retrying the same call is safe and could succeed: nothing was
+    # acted on (connection refused, 503...), or the operation is safe to
+    # repeat (reads, deletes by id, acks). False after an unknown outcome
+    # of an enqueue, which a retry could duplicate.
+    def retryable?
+      @retryable
+    end
+
+    # Whether the request may have reached the server with no answer saying
+    # what happened (connection lost after sending, read timeout): the
+    # server may or may not have acted on it.
+    def outcome_unknown?
+      @outcome_unknown
+    end
   end
 
   # The server could not be reached, the connection was lost or timed out,
@@ -18,10 +38,10 @@ module Zizq
     # The decoded error body (usually `{"error" => "..."}`), or nil.
     attr_reader :body
 
-    def initialize(message, status:, body: nil)
+    def initialize(message, status: nil, body: nil, **flags)
       @status = status
       @body = body
-      super(message)
+      super(message, **flags)
     end
   end
 
@@ -72,9 +92,13 @@ module Zizq
 
       begin
         message = Native.zizq_error_message(error).dup.force_encoding(Encoding::UTF_8)
-        return klass.new(message) unless klass <= ResponseError
+        return klass.new(message) unless klass <= Error
 
-        klass.new(message, status: Native.zizq_error_http_status(error), body: body_of(error))
+        flags = { retryable: Native.zizq_error_retryable(error),
+                  outcome_unknown: Native.zizq_error_outcome_unknown(error) }
+        return klass.new(message, **flags) unless klass <= ResponseError
+
+        klass.new(message, status: Native.zizq_error_http_status(error), body: body_of(error), **flags)
       ensure
         Native.zizq_error_free(error)
       end
