@@ -82,23 +82,19 @@ class JobStruct(ctypes.Structure):
 
 
 def library_path():
-    """Where libzizq is: ZIZQ_LIB, else next to this package, else the
-    repository's target/release build."""
+    """Where libzizq is: ZIZQ_LIB, else the copy the wheel ships inside this
+    package."""
     explicit = os.environ.get("ZIZQ_LIB", "")
     if explicit:
         if os.path.isfile(explicit):
             return explicit
         raise LibraryError(f"ZIZQ_LIB points to {explicit!r}, which is not a file")
-    here = Path(__file__).resolve().parent
-    candidates = [here / "libzizq.so"]
-    if len(here.parents) > 3:
-        candidates.append(here.parents[3] / "target" / "release" / "libzizq.so")
-    for candidate in candidates:
-        if candidate.is_file():
-            return str(candidate)
-    looked = ", ".join(str(c) for c in candidates)
+    bundled = Path(__file__).resolve().parent / "libzizq.so"
+    if bundled.is_file():
+        return str(bundled)
     raise LibraryError(
-        f"libzizq.so not found: set ZIZQ_LIB to its path (looked at {looked})"
+        f"libzizq.so not found at {bundled}: install the zizq wheel "
+        "(pip install ./bindings/python builds it) or set ZIZQ_LIB to its path"
     )
 
 
