@@ -12,9 +12,15 @@ Gem::Specification.new do |spec|
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1"
 
-  # The library is copied into lib/zizq/native/ by the build step
-  # (test/gem_install_test.sh shows it); without it the gem needs ZIZQ_LIB.
-  spec.files = Dir["lib/**/*.rb"] + Dir["lib/zizq/native/libzizq.so"] + ["README.md"]
+  # A platform gem: it carries libzizq, built by `rake gem` (see the
+  # Rakefile) into lib/zizq/native/, so installing it needs no Rust toolchain.
+  native = "lib/zizq/native/libzizq.so"
+  unless File.file?(File.join(__dir__, native))
+    raise "#{native} is missing: build the gem with `rake gem` (compiles libzizq first)"
+  end
+
+  spec.platform = Gem::Platform.local
+  spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] + Dir["sig/**/*.rbs"] } + [native, "README.md"]
   spec.require_paths = ["lib"]
 
   spec.add_dependency "ffi", "~> 1.15"
