@@ -6,6 +6,8 @@ thread waiting in libzizq (a slow request, a take stream, a worker waiting
 for jobs) never stops the other Python threads.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
 from ctypes import (
@@ -21,8 +23,8 @@ from ctypes import (
 )
 from pathlib import Path
 
-# The C ABI version this package was written for (ZIZQ_ABI_VERSION).
-ABI_VERSION = 1
+#: The C ABI version this package was written for (ZIZQ_ABI_VERSION).
+ABI_VERSION: int = 1
 
 # zizq_format values.
 FORMAT_JSON = 1
@@ -30,7 +32,7 @@ FORMAT_MSGPACK = 2
 FORMATS = {"json": FORMAT_JSON, "msgpack": FORMAT_MSGPACK}
 
 # zizq_status values (stable, never reused).
-STATUS_NAMES = {
+STATUS_NAMES: dict[int, str] = {
     0: "ZIZQ_OK",
     1: "ZIZQ_E_NULL_ARG",
     2: "ZIZQ_E_INVALID_ARG",
@@ -81,7 +83,7 @@ class JobStruct(ctypes.Structure):
     ]
 
 
-def library_path():
+def library_path() -> str:
     """Where libzizq is: ZIZQ_LIB, else the copy the wheel ships inside this
     package."""
     explicit = os.environ.get("ZIZQ_LIB", "")
@@ -211,16 +213,17 @@ for _name, (_restype, _argtypes) in SIGNATURES.items():
     _function.argtypes = _argtypes
 
 
-def version():
+def version() -> str:
     """Version string of the loaded libzizq and its main dependencies."""
-    return lib.zizq_version().decode("utf-8")
+    return str(lib.zizq_version().decode("utf-8"))
 
 
-def status_name(status):
-    return lib.zizq_status_name(status).decode("utf-8")
+def status_name(status: int) -> str:
+    """The name of a zizq_status value, from libzizq."""
+    return str(lib.zizq_status_name(status).decode("utf-8"))
 
 
-def take_buf(buf):
+def take_buf(buf: Buf) -> bytes:
     """Copy a zizq_buf's bytes and release it."""
     try:
         return ctypes.string_at(buf.data, buf.len) if buf.len else b""
@@ -228,7 +231,7 @@ def take_buf(buf):
         lib.zizq_buf_free(ctypes.byref(buf))
 
 
-def cstr(value, what="argument"):
+def cstr(value: object, what: str = "argument") -> bytes:
     """A NUL-terminated UTF-8 argument (ids, names, paths)."""
     if isinstance(value, bytes):
         data = value

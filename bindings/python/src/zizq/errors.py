@@ -1,6 +1,9 @@
 """Exceptions, and the translation of failed libzizq calls into them."""
 
+from __future__ import annotations
+
 import ctypes
+from typing import Any, Callable
 
 from . import _native
 from ._native import lib
@@ -9,6 +12,10 @@ from ._native import lib
 class Error(Exception):
     """Base class of every error this package raises (argument errors,
     which are ValueError / TypeError, excepted)."""
+
+    #: The libzizq status of a failed call (e.g. ``"ZIZQ_E_NOT_FOUND"``);
+    #: None for errors raised by the package itself.
+    zizq_status: str | None = None
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -19,14 +26,14 @@ class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the 
 class ResponseError(Error):
     """The server answered with a status the operation does not accept."""
 
-    def __init__(self, message, status=None, body=None):
+    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
         super().__init__(message)
         #: The HTTP status of the answer.
-        self.status = status
+        self.status: int | None = status
         #: The decoded error body (usually ``{"error": "..."}``), or None.
-        self.body = body
+        self.body: Any = body
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[ResponseError], tuple[str, int | None, Any]]:
         return (type(self), (str(self), self.status, self.body))
 
 
@@ -48,7 +55,7 @@ class StreamError(Error):
 
 # zizq_status name -> exception class, as the Ruby shim's errors.rb maps
 # them (Ruby's ArgumentError is Python's ValueError).
-CLASSES = {
+CLASSES: dict[str, type[Exception]] = {
     "ZIZQ_E_NULL_ARG": ValueError,
     "ZIZQ_E_INVALID_ARG": ValueError,
     "ZIZQ_E_DECODE": Error,
@@ -70,7 +77,7 @@ CLASSES = {
 }
 
 
-def from_native(status, error):
+def from_native(status: int, error: int | None) -> Exception:
     """The exception for a failed call: ``status`` and the ``zizq_error *``
     it wrote (None when it wrote none), which is released here."""
     name = _native.STATUS_NAMES.get(status, f"status {status}")
@@ -87,11 +94,12 @@ def from_native(status, error):
                 exc = klass(message)
         finally:
             lib.zizq_error_free(error)
-    exc.zizq_status = name
+    # Every exception from libzizq carries its status, ValueError included.
+    exc.zizq_status = name  # type: ignore[attr-defined]
     return exc
 
 
-def _body_of(error):
+def _body_of(error: int) -> Any:
     length = ctypes.c_size_t()
     data = lib.zizq_error_body(error, ctypes.byref(length))
     if not data:
@@ -101,13 +109,7 @@ def _body_of(error):
     return _codec.decode_error_body(ctypes.string_at(data, length.value))
 
 
-def check(status, error):
-    """Raise for a failed status; free nothing on success."""
-    if status != _native.OK:
-        raise from_native(status, error.value)
-
-
-def call(function, *args, expected=()):
+def call(function: Callable[..., int], *args: Any, expected: tuple[int, ...] = ()) -> int:
     """Call ``function(*args, &err)``; return its status when it is ZIZQ_OK
     or one of ``expected`` (whose error is released), raise otherwise."""
     error = ctypes.c_void_p()
