@@ -34,7 +34,8 @@ case "$wheel" in
   *-py3-none-linux_*.whl | *-py3-none-manylinux*.whl) ;;
   *) fail "not a platform wheel: $wheel" ;;
 esac
-"$PYTHON" -m zipfile -l "$wheel" | grep -q "^zizq/libzizq.so " || fail "no zizq/libzizq.so in $wheel"
+"$PYTHON" -m zipfile -l "$wheel" > "$work/wheel.txt"
+grep -q "^zizq/libzizq.so " "$work/wheel.txt" || fail "no zizq/libzizq.so in $wheel"
 
 "$PYTHON" -m venv "$work/venv"
 installing=$(now_ms)
@@ -66,6 +67,8 @@ env -u ZIZQ_LIB ZIZQ_URL="$url" "$work/venv/bin/python" typed_user.py
 echo "quick start and user program on the installed wheel: ok"
 
 "$work/venv/bin/pip" install --quiet mypy
+echo "mypy --strict: the user program against the installed package"
 "$work/venv/bin/mypy" --strict --no-incremental typed_user.py
+echo "mypy --strict: the package and the examples"
 (cd "$python_dir" && "$work/venv/bin/mypy" --strict --no-incremental --cache-dir "$work/mypy-cache" \
   src/zizq examples)
