@@ -66,7 +66,7 @@ grep -q "jobs left in emails: 0" quickstart.out || { cat quickstart.out >&2; fai
 env -u ZIZQ_LIB ZIZQ_URL="$url" "$work/venv/bin/python" typed_user.py
 echo "quick start and user program on the installed wheel: ok"
 
-"$work/venv/bin/pip" install --quiet mypy
+"$work/venv/bin/pip" install --quiet "mypy==2.4.1"
 echo "mypy --strict: the user program against the installed package"
 "$work/venv/bin/mypy" --strict --no-incremental typed_user.py
 echo "mypy --strict: the package and the examples"

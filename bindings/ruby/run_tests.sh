@@ -13,3 +13,10 @@ for format in msgpack json; do
   ZIZQ_TEST_FORMAT=$format ruby -w -Itest \
     -e 'Dir.glob("test/*_test.rb").sort.each { |file| require File.expand_path(file) }'
 done
+
+if ruby -e 'require "rbs"' 2> /dev/null; then
+  echo "== Ruby signatures (sig/)"
+  ZIZQ_LIB=${ZIZQ_LIB:-$(pwd)/../../target/release/libzizq.so} rake sig
+else
+  echo "== Ruby signatures: the rbs library is not installed, not checked"
+fi
