@@ -14,7 +14,7 @@ SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LINK       := -L$(RELEASE) -lzizq -lpthread -Wl,-rpath,$(CURDIR)/$(RELEASE)
 BUILD_C    := target/c
 
-.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python bench lint clean
+.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python test-install-python test-install-ruby bench lint clean
 
 all: build
 
@@ -38,7 +38,7 @@ demo: $(BUILD_C)/quickstart
 	@echo "== starting the bundled zizq-testserver and running examples-c/quickstart.c"
 	ZIZQ_TEST_URL= scripts/with-testserver.sh $(BUILD_C)/quickstart
 
-test: deps build check-header check-exports test-rust test-c test-ruby test-python test-go
+test: deps build check-header check-exports test-rust test-c test-ruby test-python test-go test-install-python test-install-ruby
 	@echo "== all suites passed"
 
 deps:
@@ -77,6 +77,15 @@ test-python: build
 
 test-go: build
 	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/go/run_tests.sh
+
+# The wheel and the platform gem, built (reusing the release build) and
+# installed as users do, then used from a temporary directory with ZIZQ_LIB
+# unset; the server binary is copied out of target/ first.
+test-install-python: build
+	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/python/test_install.sh
+
+test-install-ruby: build
+	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/ruby/test_install.sh
 
 bench:
 	bench/run.sh

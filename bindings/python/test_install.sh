@@ -26,18 +26,20 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 cp "${ZIZQ_TESTSERVER:-$repo/target/release/zizq-testserver}" "$work/zizq-testserver"
 
+# The venv's own pip builds the wheel too, so the system's Python needs only
+# venv (a Debian python3 refuses pip outside a venv).
+"$PYTHON" -m venv "$work/venv"
 started=$(now_ms)
-"$PYTHON" -m pip wheel --quiet --no-deps --wheel-dir "$work/dist" "$python_dir"
+"$work/venv/bin/pip" wheel --quiet --no-deps --wheel-dir "$work/dist" "$python_dir"
 built=$(now_ms)
 wheel=$(ls "$work"/dist/zizq-*.whl)
 case "$wheel" in
   *-py3-none-linux_*.whl | *-py3-none-manylinux*.whl) ;;
   *) fail "not a platform wheel: $wheel" ;;
 esac
-"$PYTHON" -m zipfile -l "$wheel" > "$work/wheel.txt"
+"$work/venv/bin/python" -m zipfile -l "$wheel" > "$work/wheel.txt"
 grep -q "^zizq/libzizq.so " "$work/wheel.txt" || fail "no zizq/libzizq.so in $wheel"
 
-"$PYTHON" -m venv "$work/venv"
 installing=$(now_ms)
 "$work/venv/bin/pip" install --quiet --no-index --no-deps "$wheel"
 installed=$(now_ms)
