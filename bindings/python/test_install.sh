@@ -29,9 +29,16 @@ cp "${ZIZQ_TESTSERVER:-$repo/target/release/zizq-testserver}" "$work/zizq-testse
 # The venv's own pip builds the wheel too, so the system's Python needs only
 # venv (a Debian python3 refuses pip outside a venv).
 "$PYTHON" -m venv "$work/venv"
+# After `make build` the release build is fresh: the package build must
+# reuse it, not compile libzizq again.
+release_lib="${CARGO_TARGET_DIR:-$repo/target}/release/libzizq.so"
+release_stamp=$(stat -c %y "$release_lib" 2>/dev/null || true)
 started=$(now_ms)
 "$work/venv/bin/pip" wheel --quiet --no-deps --wheel-dir "$work/dist" "$python_dir"
 built=$(now_ms)
+if [ -n "$release_stamp" ] && [ "$(stat -c %y "$release_lib")" != "$release_stamp" ]; then
+  fail "the package build compiled libzizq again instead of reusing $release_lib (run make build first)"
+fi
 wheel=$(ls "$work"/dist/zizq-*.whl)
 case "$wheel" in
   *-py3-none-linux_*.whl | *-py3-none-manylinux*.whl) ;;

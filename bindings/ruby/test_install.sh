@@ -23,9 +23,16 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 cp "${ZIZQ_TESTSERVER:-$repo/target/release/zizq-testserver}" "$work/zizq-testserver"
 
+# After `make build` the release build is fresh: the package build must
+# reuse it, not compile libzizq again.
+release_lib="${CARGO_TARGET_DIR:-$repo/target}/release/libzizq.so"
+release_stamp=$(stat -c %y "$release_lib" 2>/dev/null || true)
 started=$(now_ms)
 (cd "$ruby_dir" && rake gem > "$work/build.log" 2>&1) || { cat "$work/build.log" >&2; fail "rake gem failed"; }
 built=$(now_ms)
+if [ -n "$release_stamp" ] && [ "$(stat -c %y "$release_lib")" != "$release_stamp" ]; then
+  fail "the package build compiled libzizq again instead of reusing $release_lib (run make build first)"
+fi
 version=$(ruby -e 'load ARGV[0]; print Zizq::VERSION' "$ruby_dir/lib/zizq/version.rb")
 platform=$(ruby -e 'print Gem::Platform.local')
 gem_file="$ruby_dir/zizq-$version-$platform.gem"
