@@ -1,8 +1,9 @@
-# libzizq — build, demo, test, bench.
+# libzizq — build, demo, test, bench, install.
 #
-#   make demo    build everything, start the bundled test server, run the C quickstart
-#   make test    every suite (installs missing packages first)
-#   make bench   throughput against the official Rust client (bench/run.sh)
+#   make demo     build everything, start the bundled test server, run the C quickstart
+#   make test     every suite (installs missing packages first)
+#   make bench    throughput against the official Rust client (bench/run.sh)
+#   make install  PREFIX=/usr/local (default), DESTDIR for staging; make uninstall
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -14,13 +15,61 @@ SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LINK       := -L$(RELEASE) -lzizq -lpthread -Wl,-rpath,$(CURDIR)/$(RELEASE)
 BUILD_C    := target/c
 
-.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python test-install-python test-install-ruby bench lint clean
+# The one version, from the Cargo workspace ([workspace.package] in Cargo.toml).
+VERSION    := $(shell sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+MAJOR      := $(firstword $(subst ., ,$(VERSION)))
+
+# make install
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+BINDIR     ?= $(PREFIX)/bin
+CMAKEDIR   := $(LIBDIR)/cmake/zizq
+# What the Rust staticlib needs from the system: `rustc --print
+# native-static-libs` (ring's C code is inside libzizq.a).
+LIBS_PRIVATE := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+# The in-tree install that the Go suite builds against (bindings/go/run_tests.sh).
+STAGE      := $(CURDIR)/target/stage
+SUBST      := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+              -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+              -e 's|@MAJOR@|$(MAJOR)|g' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|g'
+
+.PHONY: all build demo test deps check-header check-exports check-versions test-rust test-c test-ruby test-go test-python test-install install uninstall stage bench lint clean
 
 all: build
 
+# The library's SONAME is libzizq.so.$(MAJOR), so programs linked in the tree
+# load that name: the link beside the build is what an install provides.
 build:
 	$(CARGO) build --release --lib -p libzizq
 	$(CARGO) build --release -p zizq-testserver
+	ln -sf libzizq.so $(RELEASE)/libzizq.so.$(MAJOR)
+
+# Installs what `make build` made (run it first; `make install` does not run
+# cargo, so `sudo make install` needs no Rust toolchain for root).
+install:
+	@for f in $(LIB) $(RELEASE)/libzizq.a $(SERVER); do \
+	  [ -f $$f ] || { echo "make install: $$f is missing; run make first"; exit 1; }; done
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(BINDIR)
+	install -m 755 $(LIB) $(DESTDIR)$(LIBDIR)/libzizq.so.$(VERSION)
+	ln -sf libzizq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzizq.so.$(MAJOR)
+	ln -sf libzizq.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libzizq.so
+	install -m 644 $(RELEASE)/libzizq.a $(DESTDIR)$(LIBDIR)/libzizq.a
+	install -m 644 include/zizq.h $(DESTDIR)$(INCLUDEDIR)/zizq.h
+	$(SUBST) packaging/zizq.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/zizq.pc
+	$(SUBST) packaging/zizqConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/zizqConfig.cmake
+	$(SUBST) packaging/zizqConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/zizqConfigVersion.cmake
+	install -m 755 $(SERVER) $(DESTDIR)$(BINDIR)/zizq-testserver
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libzizq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzizq.so.$(MAJOR) \
+	  $(DESTDIR)$(LIBDIR)/libzizq.so $(DESTDIR)$(LIBDIR)/libzizq.a $(DESTDIR)$(INCLUDEDIR)/zizq.h \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/zizq.pc $(DESTDIR)$(CMAKEDIR)/zizqConfig.cmake \
+	  $(DESTDIR)$(CMAKEDIR)/zizqConfigVersion.cmake $(DESTDIR)$(BINDIR)/zizq-testserver
+	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
+
+stage: build
+	$(MAKE) --no-print-directory install PREFIX=$(STAGE)
 
 $(BUILD_C):
 	mkdir -p $(BUILD_C)
@@ -38,7 +87,7 @@ demo: $(BUILD_C)/quickstart
 	@echo "== starting the bundled zizq-testserver and running examples-c/quickstart.c"
 	ZIZQ_TEST_URL= scripts/with-testserver.sh $(BUILD_C)/quickstart
 
-test: deps build check-header check-exports test-rust test-c test-ruby test-python test-go test-install-python test-install-ruby
+test: deps build check-header check-exports check-versions test-rust test-c test-ruby test-python test-go test-install
 	@echo "== all suites passed"
 
 deps:
@@ -75,27 +124,29 @@ test-ruby: build
 test-python: build
 	ZIZQ_LIB=$(CURDIR)/$(LIB) ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/python/run_tests.sh
 
-test-go: build
-	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/go/run_tests.sh
+# The Go suite links the staged install (run_tests.sh runs `make stage`).
+test-go:
+	bindings/go/run_tests.sh
 
-# The wheel and the platform gem, built (reusing the release build) and
-# installed as users do, then used from a temporary directory with ZIZQ_LIB
-# unset; the server binary is copied out of target/ first.
-test-install-python: build
-	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/python/test_install.sh
+# Header macros, zizq.pc, the CMake version file, the Python and Ruby package
+# metadata and each shim's library_version all carry the Cargo version.
+check-versions: stage
+	scripts/check-versions.sh
 
-test-install-ruby: build
-	ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/ruby/test_install.sh
+# make install into a fresh prefix, then each language's quick start against
+# the installed library and zizq-testserver only (scripts/test-install.sh).
+test-install: build
+	scripts/test-install.sh
 
 bench:
 	bench/run.sh
 
-lint:
+lint: stage
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	ruby -wc $$(find bindings/ruby -name '*.rb') > /dev/null
 	test -z "$$(gofmt -l bindings/go)"
-	cd bindings/go && go vet ./...
+	cd bindings/go && PKG_CONFIG_PATH=$(STAGE)/lib/pkgconfig go vet ./...
 
 clean:
 	$(CARGO) clean

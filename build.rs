@@ -1,6 +1,8 @@
 //! Regenerates `include/zizq.h` from `src/ffi` with cbindgen whenever the
-//! C ABI changes, and restricts the shared library's exports to `zizq_*`.
-//! `make check-header` fails when the committed header is stale.
+//! C ABI changes, restricts the shared library's exports to `zizq_*` and
+//! gives it the SONAME `libzizq.so.MAJOR`. The header's version macros come
+//! from the Cargo version (the one place it is set). `make check-header`
+//! fails when the committed header is stale.
 
 use std::path::PathBuf;
 
@@ -18,10 +20,14 @@ fn main() {
         "cargo:rustc-cdylib-link-arg=-Wl,--version-script={}",
         map.display()
     );
-    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libzizq.so");
+    // Programs linked against libzizq.so record this name and load
+    // libzizq.so.MAJOR at run time (`make install` creates the links).
+    let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libzizq.so.{major}");
 
     let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml is readable");
+    config.after_includes = Some(version_macros());
     config.header = Some(
         std::fs::read_to_string(dir.join("include/preamble.h"))
             .expect("include/preamble.h is readable"),
@@ -45,4 +51,18 @@ fn main() {
     if std::fs::read(&target).ok().as_deref() != Some(&header[..]) {
         std::fs::write(&target, header).expect("include/zizq.h is writable");
     }
+}
+
+/// The `ZIZQ_VERSION*` macros of the header, from the crate's version.
+fn version_macros() -> String {
+    let part = |name: &str| std::env::var(format!("CARGO_PKG_VERSION_{name}")).unwrap();
+    format!(
+        "\n#define ZIZQ_VERSION_MAJOR {}\n#define ZIZQ_VERSION_MINOR {}\n#define ZIZQ_VERSION_PATCH {}\n\
+         \n// The version of libzizq this header belongs to; `zizq_version()`\n\
+         // reports the loaded library's.\n#define ZIZQ_VERSION \"{}\"\n",
+        part("MAJOR"),
+        part("MINOR"),
+        part("PATCH"),
+        std::env::var("CARGO_PKG_VERSION").unwrap()
+    )
 }

@@ -47,8 +47,8 @@ log() { printf '%s\n' "$*" >&2; }
 build() {
   mkdir -p "$OUT"
   log "== building libzizq and zizq-testserver (release)"
-  "$CARGO" build --release --quiet --lib -p libzizq
-  "$CARGO" build --release --quiet -p zizq-testserver
+  # make build also links libzizq.so.MAJOR (the SONAME) beside the build.
+  make -C "$ROOT" --no-print-directory -s build CARGO="$CARGO" >/dev/null
   local link=(-L"$ROOT/target/release" -lzizq -lpthread -Wl,-rpath,"$ROOT/target/release")
   if [ "$MODE" = memory ]; then
     log "== compiling bench/memory.c"

@@ -66,6 +66,10 @@
 #define ZIZQ_VERSION_MINOR 1
 #define ZIZQ_VERSION_PATCH 0
 
+// The version of libzizq this header belongs to; `zizq_version()`
+// reports the loaded library's.
+#define ZIZQ_VERSION "0.1.0"
+
 
 // Version of the C ABI described by this header. Shims refuse a library
 // whose `zizq_abi_version()` differs from the value they were written for.

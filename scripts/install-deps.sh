@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Install what `make test` needs when it is missing: a C compiler, openssl
-# (test certificates), Go (the Go shim, cgo) and the Ruby stack Debian ships
-# (ruby, ruby-ffi, ruby-msgpack, minitest, rake). Python needs python3 and
-# its venv module; the Python install test fetches setuptools and mypy from
-# PyPI into its venv.
+# Install what `make test` needs when it is missing: C and C++ compilers,
+# pkg-config and cmake (the install test), openssl (test certificates), Go
+# (the Go shim, cgo) and the Ruby stack Debian ships (ruby, ruby-ffi,
+# ruby-msgpack, minitest, rake). Python needs python3 and its venv module;
+# the Python install test fetches setuptools and mypy from PyPI into its venv.
 set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(gcc)
+command -v c++ >/dev/null || need+=(g++)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+command -v cmake >/dev/null || need+=(cmake)
 command -v python3 >/dev/null || need+=(python3)
 command -v go >/dev/null || need+=(golang-go)
 command -v openssl >/dev/null || need+=(openssl)

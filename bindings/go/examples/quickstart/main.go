@@ -10,7 +10,7 @@ import (
 	"os"
 	"time"
 
-	zizq "github.com/zizq/libzizq/bindings/go"
+	"github.com/zizq/libzizq/bindings/go/zizq"
 )
 
 func main() {

@@ -76,13 +76,18 @@ type EnqueueRequest struct {
 	Batch       *Batch     `json:"batch,omitempty"`        // Pro
 }
 
-// Job statuses.
+// JobState is where a job is in its life: the `status` of a job document
+// (Job.Status) and what JobFilter.Status selects. It is not a libzizq
+// Status, which is the outcome of a call.
+type JobState string
+
+// The states of a job.
 const (
-	StatusScheduled = "scheduled"
-	StatusReady     = "ready"
-	StatusInFlight  = "in_flight"
-	StatusCompleted = "completed"
-	StatusDead      = "dead"
+	JobScheduled JobState = "scheduled" // waiting for its ReadyAt (or its retry time)
+	JobReady     JobState = "ready"     // can be taken
+	JobInFlight  JobState = "in_flight" // taken, not yet acked or nacked
+	JobCompleted JobState = "completed" // acked
+	JobDead      JobState = "dead"      // retries exhausted, or killed
 )
 
 // Job is the server's job document. Payload is present only where the
@@ -92,7 +97,7 @@ type Job struct {
 	Type        string          `json:"type"`
 	Queue       string          `json:"queue"`
 	Priority    uint16          `json:"priority"`
-	Status      string          `json:"status"`
+	Status      JobState        `json:"status"`
 	Payload     json.RawMessage `json:"payload,omitempty"`
 	ReadyAt     Millis          `json:"ready_at"`
 	Attempts    uint32          `json:"attempts"`

@@ -1,8 +1,7 @@
 package zizq
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../target/release -lzizq -Wl,-rpath,${SRCDIR}/../../target/release
+#cgo pkg-config: zizq
 #include <stdlib.h>
 #include "zizq.h"
 */
@@ -31,7 +30,12 @@ func checkABI() error {
 	return nil
 }
 
-// LibraryVersion is libzizq's version string (with its main dependencies).
+// HeaderVersion is the version of libzizq whose header (zizq.h) this
+// package was compiled against; LibraryVersion reports the loaded library's.
+const HeaderVersion = C.ZIZQ_VERSION
+
+// LibraryVersion is the loaded libzizq's version string, with its main
+// dependencies: "libzizq/0.1.0 (hyper/1, ...)".
 func LibraryVersion() string {
 	return C.GoString(C.zizq_version())
 }

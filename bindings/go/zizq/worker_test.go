@@ -13,7 +13,7 @@ import (
 
 // pending are the statuses of jobs not yet finished (a server may retain
 // completed jobs, the test server purges them).
-var pending = []string{StatusScheduled, StatusReady, StatusInFlight}
+var pending = []JobState{JobScheduled, JobReady, JobInFlight}
 
 func TestWorkerProcessesJobsWithFailures(t *testing.T) {
 	eachFormat(t, func(t *testing.T, c *Client) {
@@ -53,7 +53,7 @@ func TestWorkerProcessesJobsWithFailures(t *testing.T) {
 		}()
 		waitUntil(t, "every job handled", func() bool { return handled.Load() == total })
 		waitUntil(t, "outcomes delivered", func() bool {
-			return count(t, c, JobFilter{Status: []string{StatusDead}}) == 13
+			return count(t, c, JobFilter{Status: []JobState{JobDead}}) == 13
 		})
 		stop()
 		select {
@@ -73,7 +73,7 @@ func TestWorkerProcessesJobsWithFailures(t *testing.T) {
 		if stats.Acked != total-13 || stats.Nacked != 13 || stats.PendingAcks != 0 || stats.State != "stopped" {
 			t.Fatalf("stats %+v", stats)
 		}
-		dead := must(c.ListJobs(ctx, ListJobsOptions{JobFilter: JobFilter{Status: []string{StatusDead}}, Limit: 100}))(t)
+		dead := must(c.ListJobs(ctx, ListJobsOptions{JobFilter: JobFilter{Status: []JobState{JobDead}}, Limit: 100}))(t)
 		var panicked, failed int
 		for _, j := range dead.Jobs {
 			rec := must(c.GetError(ctx, j.ID, 1))(t)
@@ -127,7 +127,7 @@ func TestWorkerRetryKillAndShutdown(t *testing.T) {
 		ok(t, <-done)
 		r := must(c.GetJob(ctx, retry.ID))(t)
 		k := must(c.GetJob(ctx, kill.ID))(t)
-		if r.Status != StatusScheduled || r.ReadyAt != MillisOf(when) || k.Status != StatusDead {
+		if r.Status != JobScheduled || r.ReadyAt != MillisOf(when) || k.Status != JobDead {
 			t.Fatalf("retry %+v kill %+v", r, k)
 		}
 		rec := must(c.GetError(ctx, kill.ID, 1))(t)

@@ -158,7 +158,7 @@ func TestTakeStreams(t *testing.T) {
 			t.Fatalf("take func: %v %+v", connected, got)
 		}
 		// Leaving the loop requeued the unacknowledged job.
-		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []string{StatusReady}}) == 2 })
+		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []JobState{JobReady}}) == 2 })
 		// A handler error is returned as is.
 		boom := errors.New("boom")
 		if err := c.TakeJobsFunc(ctx, TakeOptions{}, func(context.Context, *Job) error { return boom }); err != boom {
@@ -218,7 +218,7 @@ func TestDroppedAndBrokenStreams(t *testing.T) {
 			t.Fatalf("dropped stream: %v", err)
 		}
 		s.Close()
-		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []string{StatusReady}}) == 1 })
+		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []JobState{JobReady}}) == 1 })
 		// TakeJobsFunc returns nil when the server ends the stream.
 		faults(t, map[string]any{"close_streams_after_jobs": 1})
 		n := 0
@@ -228,12 +228,12 @@ func TestDroppedAndBrokenStreams(t *testing.T) {
 		}
 		faults(t, map[string]any{"close_streams_after_jobs": 0})
 		// Truncated and corrupt frames are stream errors.
-		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []string{StatusReady}}) == 1 })
+		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []JobState{JobReady}}) == 1 })
 		faults(t, map[string]any{"truncate_next_frame": true})
 		if err := c.TakeJobsFunc(ctx, TakeOptions{}, func(context.Context, *Job) error { return nil }); !errors.Is(err, ErrStream) {
 			t.Fatalf("truncated: %v", err)
 		}
-		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []string{StatusReady}}) == 1 })
+		waitUntil(t, "requeue", func() bool { return count(t, c, JobFilter{Status: []JobState{JobReady}}) == 1 })
 		faults(t, map[string]any{"corrupt_next_frame": true})
 		err := c.TakeJobsFunc(ctx, TakeOptions{}, func(context.Context, *Job) error { return nil })
 		if !errors.Is(err, ErrStream) && !errors.Is(err, ErrDecode) {

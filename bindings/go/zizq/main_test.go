@@ -18,7 +18,8 @@ import (
 // The suite runs against ZIZQ_TEST_URL when set (shared, erased between
 // tests, fault injection skipped, ZIZQ_TEST_TIER=free: Pro features must
 // answer 403), else against a zizq-testserver started here on port 0
-// (ZIZQ_TESTSERVER, default ../../target/release/zizq-testserver).
+// (ZIZQ_TESTSERVER, default zizq-testserver from PATH, as `make install`
+// puts it in PREFIX/bin).
 var server struct {
 	url   string
 	own   bool
@@ -31,6 +32,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "zizq tests:", err)
 		os.Exit(1)
 	}
+	// The runnable examples (example_test.go) connect to ZIZQ_URL, as the
+	// quick start does.
+	os.Setenv("ZIZQ_URL", server.url)
 	code := m.Run()
 	stopServer()
 	os.Exit(code)
@@ -43,7 +47,7 @@ func startServer() error {
 	}
 	bin := os.Getenv("ZIZQ_TESTSERVER")
 	if bin == "" {
-		bin = "../../target/release/zizq-testserver"
+		bin = "zizq-testserver"
 	}
 	cmd := exec.Command(bin, "--port", "0", "--heartbeat-interval", "100ms", "--exit-on-stdin-eof")
 	stdin, err := cmd.StdinPipe()
@@ -56,7 +60,7 @@ func startServer() error {
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting %s: %w (build it with cargo build --release -p zizq-testserver or set ZIZQ_TESTSERVER)", bin, err)
+		return fmt.Errorf("starting %s: %w (put the installed bin/ on PATH or set ZIZQ_TESTSERVER)", bin, err)
 	}
 	line, err := bufio.NewReader(stdout).ReadString('\n')
 	if err != nil {

@@ -71,7 +71,7 @@ func (c *Client) GetJob(ctx context.Context, id string) (*Job, error) {
 // milliseconds). Filter is a jq expression on the payload.
 type JobFilter struct {
 	ID       []string
-	Status   []string
+	Status   []JobState
 	Queue    []string
 	Type     []string
 	Priority string
@@ -82,10 +82,13 @@ type JobFilter struct {
 
 func (f JobFilter) doc() map[string]any {
 	m := map[string]any{}
-	for key, values := range map[string][]string{"id": f.ID, "status": f.Status, "queue": f.Queue, "type": f.Type} {
+	for key, values := range map[string][]string{"id": f.ID, "queue": f.Queue, "type": f.Type} {
 		if values != nil {
 			m[key] = values
 		}
+	}
+	if f.Status != nil {
+		m["status"] = f.Status
 	}
 	for key, value := range map[string]string{"priority": f.Priority, "ready_at": f.ReadyAt,
 		"attempts": f.Attempts, "filter": f.Filter} {

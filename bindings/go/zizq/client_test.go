@@ -11,8 +11,10 @@ import (
 )
 
 func TestLibraryAndStatuses(t *testing.T) {
-	if !strings.Contains(LibraryVersion(), ".") {
-		t.Fatalf("version %q", LibraryVersion())
+	// The library this suite loads is the one built with the header it
+	// was compiled against (make check-versions runs this test).
+	if !strings.HasPrefix(LibraryVersion(), "libzizq/"+HeaderVersion+" ") {
+		t.Fatalf("library %q, header %q", LibraryVersion(), HeaderVersion)
 	}
 	if StatusNotFound.String() != "ZIZQ_E_NOT_FOUND" || Status(999).String() != "ZIZQ_UNKNOWN" {
 		t.Fatal(StatusNotFound.String(), Status(999).String())
@@ -68,7 +70,7 @@ func TestEnqueueGetDelete(t *testing.T) {
 			Backoff:   &Backoff{Exponent: 2, BaseMs: 1000, JitterMs: 500},
 			Retention: &Retention{CompletedMs: Ptr[int64](0), DeadMs: Ptr[int64](60000)},
 		}))(t)
-		if len(job.ID) != 25 || job.Status != StatusScheduled || job.Priority != 0 || job.Duplicate ||
+		if len(job.ID) != 25 || job.Status != JobScheduled || job.Priority != 0 || job.Duplicate ||
 			!job.ReadyAt.Time().Equal(later) || job.Payload != nil {
 			t.Fatalf("enqueued %+v", job)
 		}
@@ -95,7 +97,7 @@ func TestEnqueueGetDelete(t *testing.T) {
 			{Type: "a", Queue: "bulk", Payload: 1},
 			{Type: "b", Queue: "bulk", Payload: []int{1, 2}, Priority: Ptr[uint16](7)},
 		}))(t)
-		if len(jobs) != 2 || jobs[0].Type != "a" || jobs[1].Priority != 7 || jobs[0].Status != StatusReady {
+		if len(jobs) != 2 || jobs[0].Type != "a" || jobs[1].Priority != 7 || jobs[0].Status != JobReady {
 			t.Fatalf("bulk %+v", jobs)
 		}
 		if empty := must(c.EnqueueBulk(ctx, nil))(t); len(empty) != 0 {
@@ -239,7 +241,7 @@ func TestFiltersAndEmptyFilterShortCircuit(t *testing.T) {
 			{JobFilter{Queue: []string{"qa"}}, 2},
 			{JobFilter{Queue: []string{"qa", "qb"}}, 3},
 			{JobFilter{Type: []string{"tb"}, Queue: []string{"qa"}}, 1},
-			{JobFilter{Status: []string{StatusScheduled}}, 1},
+			{JobFilter{Status: []JobState{JobScheduled}}, 1},
 			{JobFilter{ID: []string{a.ID}}, 1},
 			{JobFilter{Priority: "..10"}, 1},
 			{JobFilter{Priority: "5"}, 1},
@@ -265,7 +267,7 @@ func TestFiltersAndEmptyFilterShortCircuit(t *testing.T) {
 		if server.own {
 			before = state(t).Requests
 		}
-		page := must(c.ListJobs(ctx, ListJobsOptions{JobFilter: JobFilter{Status: []string{}}}))(t)
+		page := must(c.ListJobs(ctx, ListJobsOptions{JobFilter: JobFilter{Status: []JobState{}}}))(t)
 		n1 := must(c.CountJobs(ctx, JobFilter{Type: []string{}}))(t)
 		n2 := must(c.DeleteAllJobs(ctx, JobFilter{Queue: []string{}}))(t)
 		n3 := must(c.UpdateAllJobs(ctx, JobFilter{ID: []string{}}, JobUpdate{Priority: Set[uint16](1)}))(t)
@@ -291,7 +293,7 @@ func TestUpdateJobUnchangedAndReset(t *testing.T) {
 		// Only the set fields change.
 		later := MillisOf(time.Now().Add(time.Hour))
 		upd := must(c.UpdateJob(ctx, job.ID, JobUpdate{Priority: Set[uint16](2), ReadyAt: Set(later)}))(t)
-		if upd.Priority != 2 || upd.ReadyAt != later || upd.Status != StatusScheduled || upd.Queue != "q" ||
+		if upd.Priority != 2 || upd.ReadyAt != later || upd.Status != JobScheduled || upd.Queue != "q" ||
 			upd.RetryLimit == nil || *upd.RetryLimit != 3 || upd.Backoff == nil || upd.Retention == nil {
 			t.Fatalf("partial update %+v", upd)
 		}
@@ -304,7 +306,7 @@ func TestUpdateJobUnchangedAndReset(t *testing.T) {
 		reset := must(c.UpdateJob(ctx, job.ID, JobUpdate{RetryLimit: Reset[uint32](), Backoff: Reset[Backoff](),
 			Retention: Reset[Retention](), ReadyAt: Reset[Millis](), Queue: Set("q2")}))(t)
 		if reset.RetryLimit != nil || reset.Backoff != nil || reset.Retention != nil || reset.Queue != "q2" ||
-			reset.Status != StatusReady || reset.Priority != 2 {
+			reset.Status != JobReady || reset.Priority != 2 {
 			t.Fatalf("reset %+v", reset)
 		}
 		set := must(c.UpdateJob(ctx, job.ID, JobUpdate{RetryLimit: Set[uint32](7), Backoff: Set(Backoff{2, 10, 0}),
@@ -351,7 +353,7 @@ func TestOutcomesAndErrors(t *testing.T) {
 			jobs = append(jobs, batch...)
 		}
 		for _, j := range jobs {
-			if j.Status != StatusInFlight || j.DequeuedAt == 0 || len(j.Payload) == 0 {
+			if j.Status != JobInFlight || j.DequeuedAt == 0 || len(j.Payload) == 0 {
 				t.Fatalf("taken %+v", j)
 			}
 		}
@@ -364,14 +366,14 @@ func TestOutcomesAndErrors(t *testing.T) {
 		ok(t, c.ReportSuccessBulk(ctx, nil))
 		failed := must(c.Nack(ctx, jobs[2].ID, Failure{Message: "boom", ErrorType: "RuntimeError",
 			Backtrace: "a.go:1\nb.go:2", RetryAt: time.Now().Add(time.Hour)}))(t)
-		if failed.Status != StatusScheduled || failed.Attempts != 1 || failed.FailedAt == 0 {
+		if failed.Status != JobScheduled || failed.Attempts != 1 || failed.FailedAt == 0 {
 			t.Fatalf("nacked %+v", failed)
 		}
 		dead := must(c.ReportFailure(ctx, jobs[3].ID, Failure{Message: "fatal", Kill: true}))(t)
-		if dead.Status != StatusDead {
+		if dead.Status != JobDead {
 			t.Fatalf("killed %+v", dead)
 		}
-		if n := count(t, c, JobFilter{Status: []string{StatusInFlight, StatusReady}}); n != 0 {
+		if n := count(t, c, JobFilter{Status: []JobState{JobInFlight, JobReady}}); n != 0 {
 			t.Fatalf("left: %d", n)
 		}
 		page := must(c.ListErrors(ctx, jobs[2].ID, ListErrorsOptions{}))(t)
