@@ -61,6 +61,9 @@ def build_library() -> Path:
 
 class BuildPyWithLibrary(build_py):
     def run(self) -> None:
+        # pip builds in the source tree: start from an empty build/lib/zizq so
+        # a module deleted from src/ does not linger in the next wheel.
+        shutil.rmtree(Path(self.build_lib) / "zizq", ignore_errors=True)
         super().run()
         target = Path(self.build_lib) / "zizq" / "libzizq.so"
         shutil.copyfile(build_library(), target)
