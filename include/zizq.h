@@ -20,7 +20,9 @@
  *            thread-local "last error".
  *
  * Memory     Inputs are borrowed for the duration of the call only: strings are
- *            NUL-terminated UTF-8 (`const char *`), documents are
+ *            NUL-terminated UTF-8 (`const char *`); ids and names that
+ *            become a path segment (job ids, cron group and entry names) must
+ *            not be empty (`ZIZQ_E_INVALID_ARG`). Documents are
  *            `(const uint8_t *, size_t)` pairs. Outputs are allocated by the
  *            library and released by it: `zizq_buf_free`, `zizq_batch_free`,
  *            `zizq_error_free`, `*_free` for each handle. Never call `free()`

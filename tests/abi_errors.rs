@@ -165,6 +165,88 @@ fn bad_arguments_get_clear_errors() {
 }
 
 #[test]
+fn empty_ids_and_names_are_refused_before_any_request() {
+    use zizq::ffi::crons::*;
+    // Nobody listens on port 1: a request would fail with ZIZQ_E_CONNECTION.
+    let c = Client::new("http://127.0.0.1:1", &json!({"format": "json"})).unwrap();
+    let empty = cstr("");
+    let name = cstr("n");
+    let doc = c.enc(&json!({}));
+    let failure = c.enc(&json!({"message": "m"}));
+    let (d, f) = ((doc.as_ptr(), doc.len()), (failure.as_ptr(), failure.len()));
+    let calls: Vec<(&str, R<Vec<u8>>)> = vec![
+        (
+            "get_job",
+            buf(|o, e| unsafe { zizq_get_job(c.ptr, empty.as_ptr(), o, e) }),
+        ),
+        (
+            "update_job",
+            buf(|o, e| unsafe { zizq_update_job(c.ptr, empty.as_ptr(), d.0, d.1, o, e) }),
+        ),
+        (
+            "delete_job",
+            check(|e| unsafe { zizq_delete_job(c.ptr, empty.as_ptr(), e) }).map(|_| vec![]),
+        ),
+        (
+            "report_success",
+            check(|e| unsafe { zizq_report_success(c.ptr, empty.as_ptr(), e) }).map(|_| vec![]),
+        ),
+        (
+            "report_failure",
+            buf(|o, e| unsafe { zizq_report_failure(c.ptr, empty.as_ptr(), f.0, f.1, o, e) }),
+        ),
+        (
+            "list_errors",
+            buf(|o, e| unsafe { zizq_list_errors(c.ptr, empty.as_ptr(), d.0, d.1, o, e) }),
+        ),
+        (
+            "get_error",
+            buf(|o, e| unsafe { zizq_get_error(c.ptr, empty.as_ptr(), 1, o, e) }),
+        ),
+        (
+            "get_cron_group",
+            buf(|o, e| unsafe { zizq_get_cron_group(c.ptr, empty.as_ptr(), o, e) }),
+        ),
+        (
+            "delete_cron_group",
+            check(|e| unsafe { zizq_delete_cron_group(c.ptr, empty.as_ptr(), e) }).map(|_| vec![]),
+        ),
+        (
+            "get_cron_group_entry (group)",
+            buf(|o, e| unsafe {
+                zizq_get_cron_group_entry(c.ptr, empty.as_ptr(), name.as_ptr(), o, e)
+            }),
+        ),
+        (
+            "get_cron_group_entry (entry)",
+            buf(|o, e| unsafe {
+                zizq_get_cron_group_entry(c.ptr, name.as_ptr(), empty.as_ptr(), o, e)
+            }),
+        ),
+        (
+            "delete_cron_group_entry",
+            check(|e| unsafe {
+                zizq_delete_cron_group_entry(c.ptr, name.as_ptr(), empty.as_ptr(), e)
+            })
+            .map(|_| vec![]),
+        ),
+    ];
+    for (call, result) in calls {
+        let err = result.unwrap_err();
+        assert_eq!(err.status, S::ZIZQ_E_INVALID_ARG, "{call}: {err:?}");
+        assert!(
+            err.message.contains("must not be empty"),
+            "{call}: {}",
+            err.message
+        );
+    }
+    let ids = c.enc(&json!({"ids": ["a", ""]}));
+    let err = check(|e| unsafe { zizq_report_success_bulk(c.ptr, ids.as_ptr(), ids.len(), e) })
+        .unwrap_err();
+    assert_eq!(err.status, S::ZIZQ_E_INVALID_ARG, "{err:?}");
+}
+
+#[test]
 fn server_errors_and_dead_servers_are_retryable() {
     let env = Env::new();
     if let Some(control) = env.control() {

@@ -235,7 +235,8 @@ pub fn report_success_bulk(client: &Client, doc: &[u8]) -> Result<()> {
         .iter()
         .map(|id| {
             id.as_str()
-                .ok_or_else(|| Error::invalid("report_success_bulk: ids must be strings"))
+                .filter(|id| !id.is_empty())
+                .ok_or_else(|| Error::invalid("report_success_bulk: ids must be non-empty strings"))
         })
         .collect::<Result<Vec<_>>>()?;
     let body = bulk_ack_body(client, &ids);

@@ -3,7 +3,7 @@
 
 use super::client::{call_buf, call_count, call_unit, zizq_client};
 use super::error::zizq_error;
-use super::{bytes_arg, str_arg, zizq_buf};
+use super::{bytes_arg, segment_arg, zizq_buf};
 use crate::api::crons;
 use crate::error::zizq_status;
 use std::ffi::c_char;
@@ -27,7 +27,7 @@ pub unsafe extern "C" fn zizq_get_cron_group(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        crons::get_cron_group(c, str_arg(group, "group")?)
+        crons::get_cron_group(c, segment_arg(group, "group")?)
     })
 }
 
@@ -44,7 +44,11 @@ pub unsafe extern "C" fn zizq_replace_cron_group(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        crons::replace_cron_group(c, str_arg(group, "group")?, bytes_arg(doc, doc_len, "doc")?)
+        crons::replace_cron_group(
+            c,
+            segment_arg(group, "group")?,
+            bytes_arg(doc, doc_len, "doc")?,
+        )
     })
 }
 
@@ -59,7 +63,11 @@ pub unsafe extern "C" fn zizq_update_cron_group(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        crons::update_cron_group(c, str_arg(group, "group")?, bytes_arg(doc, doc_len, "doc")?)
+        crons::update_cron_group(
+            c,
+            segment_arg(group, "group")?,
+            bytes_arg(doc, doc_len, "doc")?,
+        )
     })
 }
 
@@ -71,7 +79,7 @@ pub unsafe extern "C" fn zizq_delete_cron_group(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_unit(client, err, |c| {
-        crons::delete_cron_group(c, str_arg(group, "group")?)
+        crons::delete_cron_group(c, segment_arg(group, "group")?)
     })
 }
 
@@ -97,7 +105,11 @@ pub unsafe extern "C" fn zizq_add_cron_group_entry(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        crons::add_cron_group_entry(c, str_arg(group, "group")?, bytes_arg(doc, doc_len, "doc")?)
+        crons::add_cron_group_entry(
+            c,
+            segment_arg(group, "group")?,
+            bytes_arg(doc, doc_len, "doc")?,
+        )
     })
 }
 
@@ -111,7 +123,11 @@ pub unsafe extern "C" fn zizq_get_cron_group_entry(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        crons::get_cron_group_entry(c, str_arg(group, "group")?, str_arg(entry, "entry")?)
+        crons::get_cron_group_entry(
+            c,
+            segment_arg(group, "group")?,
+            segment_arg(entry, "entry")?,
+        )
     })
 }
 
@@ -131,8 +147,8 @@ pub unsafe extern "C" fn zizq_replace_cron_group_entry(
     call_buf(client, out, err, |c| {
         crons::replace_cron_group_entry(
             c,
-            str_arg(group, "group")?,
-            str_arg(entry, "entry")?,
+            segment_arg(group, "group")?,
+            segment_arg(entry, "entry")?,
             bytes_arg(doc, doc_len, "doc")?,
         )
     })
@@ -152,8 +168,8 @@ pub unsafe extern "C" fn zizq_update_cron_group_entry(
     call_buf(client, out, err, |c| {
         crons::update_cron_group_entry(
             c,
-            str_arg(group, "group")?,
-            str_arg(entry, "entry")?,
+            segment_arg(group, "group")?,
+            segment_arg(entry, "entry")?,
             bytes_arg(doc, doc_len, "doc")?,
         )
     })
@@ -168,6 +184,10 @@ pub unsafe extern "C" fn zizq_delete_cron_group_entry(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_unit(client, err, |c| {
-        crons::delete_cron_group_entry(c, str_arg(group, "group")?, str_arg(entry, "entry")?)
+        crons::delete_cron_group_entry(
+            c,
+            segment_arg(group, "group")?,
+            segment_arg(entry, "entry")?,
+        )
     })
 }

@@ -3,7 +3,7 @@
 
 use super::client::{call_buf, call_count, call_unit, zizq_client};
 use super::error::zizq_error;
-use super::{bytes_arg, str_arg, zizq_buf};
+use super::{bytes_arg, segment_arg, zizq_buf};
 use crate::api::jobs;
 use crate::error::zizq_status;
 use std::ffi::c_char;
@@ -49,7 +49,9 @@ pub unsafe extern "C" fn zizq_get_job(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| jobs::get_job(c, str_arg(id, "id")?))
+    call_buf(client, out, err, |c| {
+        jobs::get_job(c, segment_arg(id, "id")?)
+    })
 }
 
 /// List jobs. `doc` (may be empty): `{id, status, queue, type}` (a string or
@@ -102,7 +104,7 @@ pub unsafe extern "C" fn zizq_update_job(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        jobs::update_job(c, str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        jobs::update_job(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
     })
 }
 
@@ -128,7 +130,7 @@ pub unsafe extern "C" fn zizq_delete_job(
     id: *const c_char,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_unit(client, err, |c| jobs::delete_job(c, str_arg(id, "id")?))
+    call_unit(client, err, |c| jobs::delete_job(c, segment_arg(id, "id")?))
 }
 
 /// Delete every job matching `doc`: `{"where": {filters}}` (an empty `where`
@@ -154,7 +156,9 @@ pub unsafe extern "C" fn zizq_report_success(
     id: *const c_char,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_unit(client, err, |c| jobs::report_success(c, str_arg(id, "id")?))
+    call_unit(client, err, |c| {
+        jobs::report_success(c, segment_arg(id, "id")?)
+    })
 }
 
 /// Acknowledge many jobs. `doc`: an array of ids, or `{"ids": [...]}`.
@@ -185,7 +189,7 @@ pub unsafe extern "C" fn zizq_report_failure(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        jobs::report_failure(c, str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        jobs::report_failure(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
     })
 }
 
@@ -201,7 +205,7 @@ pub unsafe extern "C" fn zizq_list_errors(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        jobs::list_errors(c, str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        jobs::list_errors(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
     })
 }
 
@@ -215,6 +219,6 @@ pub unsafe extern "C" fn zizq_get_error(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     call_buf(client, out, err, |c| {
-        jobs::get_error(c, str_arg(id, "id")?, attempt)
+        jobs::get_error(c, segment_arg(id, "id")?, attempt)
     })
 }

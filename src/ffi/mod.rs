@@ -77,6 +77,20 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
         .map_err(|e| Error::invalid(format!("`{name}` is not valid UTF-8: {e}")))
 }
 
+/// Borrow an id or a name that becomes one path segment (job id, cron group
+/// or entry name): a string argument that must not be empty, since an empty
+/// segment would address another resource (`/jobs/` instead of a job).
+///
+/// # Safety
+/// As for [`str_arg`].
+pub(crate) unsafe fn segment_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
+    let value = str_arg(ptr, name)?;
+    if value.is_empty() {
+        return Err(Error::invalid(format!("`{name}` must not be empty")));
+    }
+    Ok(value)
+}
+
 /// Borrow a `(pointer, length)` byte argument; a zero length may come with NULL.
 ///
 /// # Safety

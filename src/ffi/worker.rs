@@ -3,7 +3,7 @@
 use super::client::{client_arg, zizq_client};
 use super::error::zizq_error;
 use super::take::zizq_batch;
-use super::{boundary, bytes_arg, handle, infallible, out_arg, str_arg, write_buf, zizq_buf};
+use super::{boundary, bytes_arg, handle, infallible, out_arg, segment_arg, write_buf, zizq_buf};
 use crate::codec;
 use crate::error::{zizq_status, Result};
 use crate::runtime::{self, timeout_from_ms};
@@ -85,7 +85,7 @@ pub unsafe extern "C" fn zizq_worker_ack(
 ) -> zizq_status {
     boundary(err, || {
         let worker = worker_arg(worker)?;
-        worker.ack(str_arg(id, "id")?)
+        worker.ack(segment_arg(id, "id")?)
     })
 }
 
@@ -102,7 +102,7 @@ pub unsafe extern "C" fn zizq_worker_nack(
 ) -> zizq_status {
     boundary(err, || {
         let worker = worker_arg(worker)?;
-        worker.nack(str_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        worker.nack(segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
     })
 }
 

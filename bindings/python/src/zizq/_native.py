@@ -231,12 +231,26 @@ def take_buf(buf: Buf) -> bytes:
         lib.zizq_buf_free(ctypes.byref(buf))
 
 
-def cstr(value: object, what: str = "argument") -> bytes:
-    """A NUL-terminated UTF-8 argument (ids, names, paths)."""
-    if isinstance(value, bytes):
+def cstr(value: object, what: str) -> bytes:
+    """A string argument passed to C as NUL-terminated UTF-8 (ids, names,
+    paths): a str, or bytes (libzizq checks that they are UTF-8). Anything
+    else is a TypeError rather than its str() (None is not the id "None")."""
+    if isinstance(value, str):
+        data = value.encode("utf-8")  # a lone surrogate: UnicodeEncodeError (a ValueError)
+    elif isinstance(value, bytes):
         data = value
     else:
-        data = str(value).encode("utf-8")
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    # A C string ends at its first NUL: refused rather than silently cut.
     if b"\0" in data:
         raise ValueError(f"{what} must not contain NUL characters")
     return data
+
+
+def uint32(value: object, what: str) -> int:
+    """An integer argument passed to C as uint32_t (an error's attempt)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not 0 <= value < 2**32:
+        raise ValueError(f"{what} must be between 0 and {2**32 - 1}, got {value}")
+    return value

@@ -125,7 +125,6 @@ class Client:
                  options: Mapping[str, Any] | None = None) -> None:
         if format not in FORMATS:
             raise ValueError(f"format must be 'msgpack' or 'json', not {format!r}")
-        self._url = url.removesuffix("/")
         self._format = format
         self._fmt = FORMATS[format]
         native_options: Document = {
@@ -139,7 +138,7 @@ class Client:
         native_options.update(options or {})
         encoded = json.dumps(native_options).encode("utf-8")
         out = ctypes.c_void_p()
-        errors.call(lib.zizq_client_new, cstr(self._url, "url"), encoded, len(encoded),
+        errors.call(lib.zizq_client_new, cstr(url, "url"), encoded, len(encoded),
                     ctypes.byref(out))
         self._handle: int | None = out.value
         self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_client_free,
@@ -147,6 +146,9 @@ class Client:
         # At interpreter exit, daemon threads may still be inside a call on
         # this handle: leave it to the process's end rather than free it.
         self._finalizer.atexit = False
+        url_buf = Buf()
+        errors.call(lib.zizq_client_url, self._handle, ctypes.byref(url_buf))
+        self._url = take_buf(url_buf).decode("utf-8")
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -300,7 +302,7 @@ class Client:
     def report_success_bulk(self, ids: Iterable[str]) -> None:
         """Mark in-flight jobs completed. Ids no longer in flight are ignored
         (the server's 422 counts as success, as in the seed)."""
-        self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": [str(i) for i in ids]}))
+        self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": list(ids)}))
 
     ack_bulk = report_success_bulk
 
@@ -320,10 +322,8 @@ class Client:
 
     def get_error(self, id: str, *, attempt: int) -> ErrorRecord:
         """The error record of one attempt (1-based) of a job."""
-        attempt = int(attempt)
-        if not 0 <= attempt < 2**32:
-            raise ValueError(f"attempt must be a positive integer, got {attempt}")
-        return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"), attempt))
+        return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"),
+                                             _native.uint32(attempt, "attempt")))
 
     def list_errors(self, id: str, *, from_: str | None = None, order: str | None = None,
                     limit: int | None = None, **kwargs: Any) -> ErrorPage:
@@ -410,7 +410,7 @@ class Client:
                                  paused: bool | None = None) -> CronEntry:
         """Create or replace one entry; an unchanged expression keeps its
         schedule."""
-        body = _wire.cron_entry(name=str(entry), expression=expression, job=job,
+        body = _wire.cron_entry(name=entry, expression=expression, job=job,
                                 timezone=timezone, paused=paused)
         del body["name"]  # the entry is named by the path
         return CronEntry(self, self._fetch(lib.zizq_replace_cron_group_entry,

@@ -11,11 +11,18 @@ from ._native import lib
 
 class Error(Exception):
     """Base class of every error this package raises (argument errors,
-    which are ValueError / TypeError, excepted)."""
+    which are ValueError / TypeError, excepted).
 
-    #: The libzizq status of a failed call (e.g. ``"ZIZQ_E_NOT_FOUND"``);
-    #: None for errors raised by the package itself.
+    Errors from libzizq carry their status name in ``zizq_status`` (e.g.
+    ``"ZIZQ_E_NOT_FOUND"``) and ``retryable``: whether the same call could
+    succeed later (transport failures, timeouts, 5xx). Every attribute
+    survives pickling (errors crossing a process pool)."""
+
+    #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``; None for errors
+    #: raised by the package itself.
     zizq_status: str | None = None
+    #: Whether the same call could succeed later.
+    retryable: bool = False
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -32,9 +39,6 @@ class ResponseError(Error):
         self.status: int | None = status
         #: The decoded error body (usually ``{"error": "..."}``), or None.
         self.body: Any = body
-
-    def __reduce__(self) -> tuple[type[ResponseError], tuple[str, int | None, Any]]:
-        return (type(self), (str(self), self.status, self.body))
 
 
 class ClientError(ResponseError):
@@ -87,14 +91,16 @@ def from_native(status: int, error: int | None) -> Exception:
     else:
         try:
             message = lib.zizq_error_message(error).decode("utf-8", "replace")
+            retryable = lib.zizq_error_retryable(error)
             if issubclass(klass, ResponseError):
                 exc = klass(message, status=lib.zizq_error_http_status(error),
                             body=_body_of(error))
             else:
                 exc = klass(message)
+            # Every exception from libzizq carries these, ValueError included.
+            exc.retryable = retryable  # type: ignore[attr-defined]
         finally:
             lib.zizq_error_free(error)
-    # Every exception from libzizq carries its status, ValueError included.
     exc.zizq_status = name  # type: ignore[attr-defined]
     return exc
 

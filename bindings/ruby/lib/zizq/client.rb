@@ -30,7 +30,7 @@ module Zizq
     # `tls: {ca:, client_cert:, client_key:}` (PEM text or file paths).
     def initialize(url:, format: :msgpack, ssl_context: nil, read_timeout: 30,
                    stream_idle_timeout: 30, tls: nil)
-      @url = url.chomp("/")
+      @url = Arguments.string(url, "url").chomp("/")
       @format = format
       CONTENT_TYPES.fetch(format) # an unknown format raises KeyError, as in the seed
       options = JSON.generate({
@@ -96,5 +96,10 @@ module Zizq
     def perform(function, *args)
       NativeCall.status(function, @handle, *args)
     end
+
+    # Ids and names that libzizq takes as C strings (see Arguments.string).
+    def job_id(id) = Arguments.string(id, "id")
+    def group_name(name) = Arguments.string(name, "group")
+    def entry_name(name) = Arguments.string(name, "entry")
   end
 end

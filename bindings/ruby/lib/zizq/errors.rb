@@ -3,6 +3,16 @@
 module Zizq
   # Base class of every error this gem raises (argument errors excepted).
   class Error < StandardError
+    def initialize(message = nil, retryable: false)
+      @retryable = retryable
+      super(message)
+    end
+
+    # Whether the same call could succeed later (transport failures,
+    # timeouts, 5xx), as libzizq reports it.
+    def retryable?
+      @retryable
+    end
   end
 
   # The server could not be reached, the connection was lost or timed out,
@@ -18,10 +28,10 @@ module Zizq
     # The decoded error body (usually `{"error" => "..."}`), or nil.
     attr_reader :body
 
-    def initialize(message, status:, body: nil)
+    def initialize(message, status: nil, body: nil, **flags)
       @status = status
       @body = body
-      super(message)
+      super(message, **flags)
     end
   end
 
@@ -72,9 +82,12 @@ module Zizq
 
       begin
         message = Native.zizq_error_message(error).dup.force_encoding(Encoding::UTF_8)
-        return klass.new(message) unless klass <= ResponseError
+        return klass.new(message) unless klass <= Error
 
-        klass.new(message, status: Native.zizq_error_http_status(error), body: body_of(error))
+        flags = { retryable: Native.zizq_error_retryable(error) }
+        return klass.new(message, **flags) unless klass <= ResponseError
+
+        klass.new(message, status: Native.zizq_error_http_status(error), body: body_of(error), **flags)
       ensure
         Native.zizq_error_free(error)
       end

@@ -22,7 +22,7 @@ module Zizq
     end
 
     def get_job(id)
-      Resources::Job.new(self, fetch(:zizq_get_job, id.to_s))
+      Resources::Job.new(self, fetch(:zizq_get_job, job_id(id)))
     end
 
     # List jobs. `id`, `status`, `queue` and `type` take a value or an
@@ -40,7 +40,7 @@ module Zizq
     end
 
     def delete_job(id)
-      perform(:zizq_delete_job, id.to_s)
+      perform(:zizq_delete_job, job_id(id))
       nil
     end
 
@@ -56,7 +56,7 @@ module Zizq
                    retry_limit: UNCHANGED, backoff: UNCHANGED, retention: UNCHANGED)
       patch = Wire.patch(queue: queue, priority: priority, ready_at: ready_at,
                          retry_limit: retry_limit, backoff: backoff, retention: retention)
-      Resources::Job.new(self, fetch(:zizq_update_job, id.to_s, *doc(patch)))
+      Resources::Job.new(self, fetch(:zizq_update_job, job_id(id), *doc(patch)))
     end
 
     # Apply `apply:` (the fields of `update_job`) to the jobs matching

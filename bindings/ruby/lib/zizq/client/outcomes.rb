@@ -5,7 +5,7 @@ module Zizq
   class Client
     # Mark an in-flight job completed.
     def report_success(id)
-      perform(:zizq_report_success, id.to_s)
+      perform(:zizq_report_success, job_id(id))
       nil
     end
     alias ack report_success
@@ -13,7 +13,7 @@ module Zizq
     # Mark in-flight jobs completed. Ids that are no longer in flight are
     # ignored (the server's 422 counts as success, as in the seed).
     def report_success_bulk(ids)
-      perform(:zizq_report_success_bulk, *doc({ ids: ids.map(&:to_s) }))
+      perform(:zizq_report_success_bulk, *doc({ ids: ids.to_a }))
       nil
     end
     alias ack_bulk report_success_bulk
@@ -23,19 +23,19 @@ module Zizq
     def report_failure(id, message:, error_type: nil, backtrace: nil, retry_at: nil, kill: false)
       body = { message: message, error_type: error_type, backtrace: backtrace,
                retry_at: retry_at && Wire.ms(retry_at), kill: kill }
-      Resources::Job.new(self, fetch(:zizq_report_failure, id.to_s, *doc(body)))
+      Resources::Job.new(self, fetch(:zizq_report_failure, job_id(id), *doc(body)))
     end
     alias nack report_failure
 
     # The error record of one attempt (1-based) of a job.
     def get_error(id, attempt:)
-      Resources::ErrorRecord.new(self, fetch(:zizq_get_error, id.to_s, Integer(attempt)))
+      Resources::ErrorRecord.new(self, fetch(:zizq_get_error, job_id(id), Arguments.uint32(attempt, "attempt")))
     end
 
     # A page of a job's error records.
     def list_errors(id, from: nil, order: nil, limit: nil)
       params = { from: from, order: order, limit: limit }.compact
-      Resources::ErrorPage.new(self, fetch(:zizq_list_errors, id.to_s, *doc(params)))
+      Resources::ErrorPage.new(self, fetch(:zizq_list_errors, job_id(id), *doc(params)))
     end
   end
 end

@@ -20,7 +20,7 @@ module Zizq
     # GET a server path (typically a page link) and return the decoded
     # document. A link to another server is refused (ArgumentError).
     def get_path(path)
-      fetch(:zizq_get_path, path)
+      fetch(:zizq_get_path, Arguments.string(path, "path"))
     end
   end
 end
