@@ -12,8 +12,9 @@ Gem::Specification.new do |spec|
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1"
 
-  # A platform gem: it carries libzizq, built by `rake gem` (see the
-  # Rakefile) into lib/zizq/native/, so installing it needs no Rust toolchain.
+  # A platform gem: it carries libzizq, which `rake gem` (see the Rakefile)
+  # puts at lib/zizq/native/ in the copy it builds the gem from, so installing
+  # it needs no Rust toolchain.
   # Without that file `gem build` refuses the spec ("... are not files"): run
   # `rake gem`, not `gem build`.
   native = "lib/zizq/native/libzizq.so"
