@@ -15,9 +15,10 @@
  * Errors     Fallible calls take a last argument `zizq_error **err` that may
  *            be NULL. On failure, if `err` is not NULL, `*err` receives a new
  *            error object (HTTP status, the server's message, the raw body,
- *            whether a retry could help) which the caller releases with
- *            `zizq_error_free`. On success `*err` is not touched. There is no
- *            thread-local "last error".
+ *            whether retrying the call is safe and could succeed, whether the
+ *            request may have been acted on with no answer saying so) which
+ *            the caller releases with `zizq_error_free`. On success `*err` is
+ *            not touched. There is no thread-local "last error".
  *
  * Memory     Inputs are borrowed for the duration of the call only: strings are
  *            NUL-terminated UTF-8 (`const char *`); ids and names that

@@ -15,9 +15,10 @@
  * Errors     Fallible calls take a last argument `zizq_error **err` that may
  *            be NULL. On failure, if `err` is not NULL, `*err` receives a new
  *            error object (HTTP status, the server's message, the raw body,
- *            whether a retry could help) which the caller releases with
- *            `zizq_error_free`. On success `*err` is not touched. There is no
- *            thread-local "last error".
+ *            whether retrying the call is safe and could succeed, whether the
+ *            request may have been acted on with no answer saying so) which
+ *            the caller releases with `zizq_error_free`. On success `*err` is
+ *            not touched. There is no thread-local "last error".
  *
  * Memory     Inputs are borrowed for the duration of the call only: strings are
  *            NUL-terminated UTF-8 (`const char *`); ids and names that
@@ -221,6 +222,10 @@ void zizq_buf_free(struct zizq_buf *buf);
 // `format` (`"msgpack"` default, or `"json"`): the encoding of every document
 // passed to and returned by this client; `read_timeout_ms` (30000);
 // `stream_idle_timeout_ms` (30000); `connect_timeout_ms` (10000);
+// `keepalive_interval_ms` and `keepalive_timeout_ms` (both `read_timeout_ms`
+// by default): a request connection silent for the interval, idle or not,
+// is sent an HTTP/2 PING and closed if the answer takes longer than the
+// timeout (a request that times out retires its connection at once);
 // `connections` (1): HTTP/2 connections shared by requests; `http2` (true);
 // `max_frame_bytes` (64 MiB): largest accepted stream frame;
 // `tls`: `{ca_pem | ca_file, client_cert_pem | client_cert_file,
@@ -277,11 +282,15 @@ enum zizq_status zizq_client_url(const struct zizq_client *client,
                                  struct zizq_error **err);
 
 // `*out`: `{"crons": [group names]}`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_list_cron_groups(const struct zizq_client *client,
                                        struct zizq_buf *out,
                                        struct zizq_error **err);
 
 // `*out`: the group with its entries.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_get_cron_group(const struct zizq_client *client,
                                      const char *group,
                                      struct zizq_buf *out,
@@ -290,6 +299,8 @@ enum zizq_status zizq_get_cron_group(const struct zizq_client *client,
 // Create or replace a whole group. `doc`: `{"paused": bool|null, "entries":
 // [{name, expression, job, timezone?, paused?}, ...]}`. Entries missing from
 // `entries` are deleted; unchanged expressions keep their schedule.
+//
+// After an unknown outcome a retry is safe (a PUT sets the same group).
 enum zizq_status zizq_replace_cron_group(const struct zizq_client *client,
                                          const char *group,
                                          const uint8_t *doc,
@@ -298,6 +309,8 @@ enum zizq_status zizq_replace_cron_group(const struct zizq_client *client,
                                          struct zizq_error **err);
 
 // Pause or resume a group. `doc`: `{"paused": bool}`.
+//
+// After an unknown outcome a retry is safe (it sets the same value).
 enum zizq_status zizq_update_cron_group(const struct zizq_client *client,
                                         const char *group,
                                         const uint8_t *doc,
@@ -306,17 +319,26 @@ enum zizq_status zizq_update_cron_group(const struct zizq_client *client,
                                         struct zizq_error **err);
 
 // Delete a group and its entries.
+//
+// After an unknown outcome a retry is safe; it may answer
+// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the group.
 enum zizq_status zizq_delete_cron_group(const struct zizq_client *client,
                                         const char *group,
                                         struct zizq_error **err);
 
 // Delete every cron group. `*out`: number of groups deleted.
+//
+// After an unknown outcome a retry is safe; the count is then what the
+// repeat deleted.
 enum zizq_status zizq_delete_all_crons(const struct zizq_client *client,
                                        int64_t *out,
                                        struct zizq_error **err);
 
 // Add an entry (creating the group if needed). `doc`: `{name, expression,
 // job, timezone?, paused?}`. An existing entry name: `ZIZQ_E_CLIENT` (409).
+//
+// After an unknown outcome a retry is safe (nothing is created twice); it
+// answers 409 if the first attempt added the entry.
 enum zizq_status zizq_add_cron_group_entry(const struct zizq_client *client,
                                            const char *group,
                                            const uint8_t *doc,
@@ -325,6 +347,8 @@ enum zizq_status zizq_add_cron_group_entry(const struct zizq_client *client,
                                            struct zizq_error **err);
 
 // `*out`: one entry.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_get_cron_group_entry(const struct zizq_client *client,
                                            const char *group,
                                            const char *entry,
@@ -334,6 +358,8 @@ enum zizq_status zizq_get_cron_group_entry(const struct zizq_client *client,
 // Create or replace one entry. `doc`: `{expression, job, timezone?,
 // paused?}`. The name is `entry` (sent in the body as the server requires);
 // a `name` key in `doc` is refused, as the seed's keywords refuse it.
+//
+// After an unknown outcome a retry is safe (a PUT sets the same entry).
 enum zizq_status zizq_replace_cron_group_entry(const struct zizq_client *client,
                                                const char *group,
                                                const char *entry,
@@ -343,6 +369,8 @@ enum zizq_status zizq_replace_cron_group_entry(const struct zizq_client *client,
                                                struct zizq_error **err);
 
 // Pause or resume one entry. `doc`: `{"paused": bool}`.
+//
+// After an unknown outcome a retry is safe (it sets the same value).
 enum zizq_status zizq_update_cron_group_entry(const struct zizq_client *client,
                                               const char *group,
                                               const char *entry,
@@ -352,6 +380,9 @@ enum zizq_status zizq_update_cron_group_entry(const struct zizq_client *client,
                                               struct zizq_error **err);
 
 // Delete one entry.
+//
+// After an unknown outcome a retry is safe; it may answer
+// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the entry.
 enum zizq_status zizq_delete_cron_group_entry(const struct zizq_client *client,
                                               const char *group,
                                               const char *entry,
@@ -410,9 +441,29 @@ const char *zizq_error_message(const struct zizq_error *err);
 // Valid until `zizq_error_free`.
 const uint8_t *zizq_error_body(const struct zizq_error *err, size_t *len);
 
-// Whether retrying the same call later could succeed: true for transport
-// failures, timeouts and 5xx answers; false for 4xx and argument errors.
+// Whether retrying this same call is safe and could succeed.
+//
+// True when nothing was acted on and the cause may pass: connection
+// refused, DNS, connect or TLS handshake failures, a request that was never
+// written, a timeout before the request was sent, 5xx answers (503...), and
+// 408 and 429. True also when the outcome is unknown
+// (`zizq_error_outcome_unknown`) for an operation that is safe to repeat
+// (each function's documentation says which: reads, deletes by id, acks and
+// nacks, updates that set values, cron PUTs). False when the outcome is
+// unknown for an operation a repeat could duplicate (`zizq_enqueue`,
+// `zizq_enqueue_bulk`, `zizq_request` with POST); false for other 4xx
+// answers (404, 400, 422...), argument and decode errors, `ZIZQ_E_CLOSED`
+// and `ZIZQ_E_CANCELLED`. False for NULL.
 bool zizq_error_retryable(const struct zizq_error *err);
+
+// Whether the request may have reached the server and no answer says what
+// happened: the connection was lost after the request was written, the
+// read timeout expired while waiting for the answer, or the call was
+// closed or cancelled while the request was in flight. The server may or
+// may not have acted on it. False when an answer was received, when the
+// request was never sent (connection refused, DNS, TLS, argument errors)
+// and for NULL.
+bool zizq_error_outcome_unknown(const struct zizq_error *err);
 
 // Release an error object. NULL is ignored.
 void zizq_error_free(struct zizq_error *err);
@@ -422,6 +473,11 @@ void zizq_error_free(struct zizq_error *err);
 // `*out`: the job as created (HTTP 201), or the existing job when it is a
 // unique duplicate or was folded into a batch (HTTP 200; see its
 // `duplicate`/`folded` fields).
+//
+// After an unknown outcome (`zizq_error_outcome_unknown`) a retry is not
+// safe: the job may exist already and a repeat would enqueue it again, so
+// the error is not retryable; give the job a `unique_key` (servers with
+// unique jobs) to make a repeat answer the existing job instead.
 enum zizq_status zizq_enqueue(const struct zizq_client *client,
                               const uint8_t *doc,
                               size_t doc_len,
@@ -430,6 +486,9 @@ enum zizq_status zizq_enqueue(const struct zizq_client *client,
 
 // Enqueue many jobs atomically. `doc`: `{"jobs": [<enqueue doc>, ...]}`.
 // `*out`: `{"jobs": [...]}`, one result per input in the same order.
+//
+// After an unknown outcome a retry is not safe (a repeat could enqueue
+// every job again; see `zizq_enqueue` and `unique_key`).
 enum zizq_status zizq_enqueue_bulk(const struct zizq_client *client,
                                    const uint8_t *doc,
                                    size_t doc_len,
@@ -437,6 +496,8 @@ enum zizq_status zizq_enqueue_bulk(const struct zizq_client *client,
                                    struct zizq_error **err);
 
 // Fetch one job (with its payload). Unknown id: `ZIZQ_E_NOT_FOUND`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_get_job(const struct zizq_client *client,
                               const char *id,
                               struct zizq_buf *out,
@@ -450,6 +511,8 @@ enum zizq_status zizq_get_job(const struct zizq_client *client,
 // answer is an empty page and no request is made.
 // `*out`: `{"jobs": [...], "pages": {"self", "next", "prev"}}`; follow page
 // links with `zizq_get_path`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_list_jobs(const struct zizq_client *client,
                                 const uint8_t *doc,
                                 size_t doc_len,
@@ -458,6 +521,8 @@ enum zizq_status zizq_list_jobs(const struct zizq_client *client,
 
 // Count jobs matching the filters of `zizq_list_jobs` (without `from`,
 // `order`, `limit`).
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_count_jobs(const struct zizq_client *client,
                                  const uint8_t *doc,
                                  size_t doc_len,
@@ -468,6 +533,8 @@ enum zizq_status zizq_count_jobs(const struct zizq_client *client,
 // `ready_at`, `retry_limit`, `backoff`, `retention`. A key that is absent
 // leaves the field unchanged; null resets it to the server default (not
 // allowed for `queue` and `priority`). `*out`: the updated job.
+//
+// After an unknown outcome a retry is safe (it sets the same values).
 enum zizq_status zizq_update_job(const struct zizq_client *client,
                                  const char *id,
                                  const uint8_t *doc,
@@ -477,6 +544,9 @@ enum zizq_status zizq_update_job(const struct zizq_client *client,
 
 // Update every job matching `where`. `doc`: `{"where": {filters},
 // "apply": {fields as in zizq_update_job}}`. `*out`: number of jobs patched.
+//
+// After an unknown outcome a retry is safe (it sets the same values; the
+// count is then what the repeat patched).
 enum zizq_status zizq_update_all_jobs(const struct zizq_client *client,
                                       const uint8_t *doc,
                                       size_t doc_len,
@@ -484,12 +554,18 @@ enum zizq_status zizq_update_all_jobs(const struct zizq_client *client,
                                       struct zizq_error **err);
 
 // Delete one job, whatever its status.
+//
+// After an unknown outcome a retry is safe; it may answer
+// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the job.
 enum zizq_status zizq_delete_job(const struct zizq_client *client,
                                  const char *id,
                                  struct zizq_error **err);
 
 // Delete every job matching `doc`: `{"where": {filters}}` (an empty `where`
 // deletes all jobs). `*out`: number deleted.
+//
+// After an unknown outcome a retry is safe; the count is then what the
+// repeat deleted.
 enum zizq_status zizq_delete_all_jobs(const struct zizq_client *client,
                                       const uint8_t *doc,
                                       size_t doc_len,
@@ -498,6 +574,9 @@ enum zizq_status zizq_delete_all_jobs(const struct zizq_client *client,
 
 // Acknowledge one in-flight job (mark it completed). A job that is not in
 // flight: `ZIZQ_E_NOT_FOUND`.
+//
+// After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
+// if the first attempt completed the job.
 enum zizq_status zizq_report_success(const struct zizq_client *client,
                                      const char *id,
                                      struct zizq_error **err);
@@ -505,6 +584,9 @@ enum zizq_status zizq_report_success(const struct zizq_client *client,
 // Acknowledge many jobs. `doc`: an array of ids, or `{"ids": [...]}`.
 // Ids that are no longer in flight are ignored (the server's 422 counts as
 // success).
+//
+// After an unknown outcome a retry is safe (ids already completed are
+// ignored).
 enum zizq_status zizq_report_success_bulk(const struct zizq_client *client,
                                           const uint8_t *doc,
                                           size_t doc_len,
@@ -513,6 +595,9 @@ enum zizq_status zizq_report_success_bulk(const struct zizq_client *client,
 // Report a failure (nack). `doc`: `{message, error_type?, backtrace?,
 // retry_at?, kill?}`. `*out`: the updated job (scheduled for a retry, or
 // dead).
+//
+// After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
+// if the first attempt was recorded (the job is no longer in flight).
 enum zizq_status zizq_report_failure(const struct zizq_client *client,
                                      const char *id,
                                      const uint8_t *doc,
@@ -522,6 +607,8 @@ enum zizq_status zizq_report_failure(const struct zizq_client *client,
 
 // List a job's error records. `doc` (may be empty): `{from, order, limit}`.
 // `*out`: `{"errors": [...], "pages": {...}}`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_list_errors(const struct zizq_client *client,
                                   const char *id,
                                   const uint8_t *doc,
@@ -530,6 +617,8 @@ enum zizq_status zizq_list_errors(const struct zizq_client *client,
                                   struct zizq_error **err);
 
 // Fetch the error record of one attempt (1-based).
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_get_error(const struct zizq_client *client,
                                 const char *id,
                                 uint32_t attempt,
@@ -577,26 +666,36 @@ enum zizq_status zizq_frames_get(const struct zizq_frames *frames,
 void zizq_frames_free(struct zizq_frames *frames);
 
 // `*out`: `{"status": "ok"}`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_health(const struct zizq_client *client,
                              struct zizq_buf *out,
                              struct zizq_error **err);
 
 // `*out`: `{"version": "<semver>"}`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_server_version(const struct zizq_client *client,
                                      struct zizq_buf *out,
                                      struct zizq_error **err);
 
 // `*out`: `{"queues": [names]}`.
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_get_queues(const struct zizq_client *client,
                                  struct zizq_buf *out,
                                  struct zizq_error **err);
 
 // Delete every cron group and every job on the server (`POST /reset`).
+//
+// After an unknown outcome a retry is safe.
 enum zizq_status zizq_erase_all_data(const struct zizq_client *client, struct zizq_error **err);
 
 // GET a server path, typically a `pages.next`/`pages.prev` link, and
 // return the document. A URL pointing at another server is refused
 // (`ZIZQ_E_INVALID_ARG`).
+//
+// After an unknown outcome a retry is safe (a read).
 enum zizq_status zizq_get_path(const struct zizq_client *client,
                                const char *path,
                                struct zizq_buf *out,
@@ -607,6 +706,9 @@ enum zizq_status zizq_get_path(const struct zizq_client *client,
 // client's content type). On success (any HTTP answer) `*http_status`
 // receives the status and `*out` the raw body; only transport failures are
 // errors.
+//
+// After an unknown outcome a retry counts as safe (retryable) for every
+// method but POST, which could create something twice.
 enum zizq_status zizq_request(const struct zizq_client *client,
                               const char *method,
                               const char *path,

@@ -2,13 +2,14 @@
 //! operation goes through (timeouts, close, status checks, response format).
 
 use crate::codec::{self, Format};
-use crate::error::{Error, Result};
+use crate::error::{Error, Repeat, Result, Status};
 use crate::runtime;
 use crate::stream::ZIZQ_DEFAULT_MAX_FRAME;
-use crate::transport::{Endpoint, Pool, Reply, TlsOptions};
+use crate::transport::{Endpoint, KeepAlive, Pool, Reply, TlsOptions};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{Map, Value};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -20,6 +21,10 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     pub stream_idle_timeout: Duration,
     pub connect_timeout: Duration,
+    /// HTTP/2 keep-alive PING interval and answer timeout of request
+    /// connections; `None` follows `read_timeout`.
+    pub keepalive_interval: Option<Duration>,
+    pub keepalive_timeout: Option<Duration>,
     /// Number of HTTP/2 connections shared by requests.
     pub connections: usize,
     /// Use HTTP/2 for requests (prior knowledge on http://, ALPN on https://).
@@ -35,6 +40,8 @@ impl Default for ClientOptions {
             read_timeout: Duration::from_secs(30),
             stream_idle_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
+            keepalive_interval: None,
+            keepalive_timeout: None,
             connections: 1,
             http2: true,
             max_frame_bytes: ZIZQ_DEFAULT_MAX_FRAME,
@@ -48,6 +55,8 @@ const OPTION_KEYS: &[&str] = &[
     "read_timeout_ms",
     "stream_idle_timeout_ms",
     "connect_timeout_ms",
+    "keepalive_interval_ms",
+    "keepalive_timeout_ms",
     "connections",
     "http2",
     "max_frame_bytes",
@@ -84,6 +93,12 @@ impl ClientOptions {
                     options.stream_idle_timeout = duration_option(key, value)?
                 }
                 "connect_timeout_ms" => options.connect_timeout = duration_option(key, value)?,
+                "keepalive_interval_ms" => {
+                    options.keepalive_interval = Some(duration_option(key, value)?)
+                }
+                "keepalive_timeout_ms" => {
+                    options.keepalive_timeout = Some(duration_option(key, value)?)
+                }
                 "connections" => {
                     options.connections = uint_option(key, value, 1, 64)? as usize;
                 }
@@ -100,6 +115,15 @@ impl ClientOptions {
             }
         }
         Ok(options)
+    }
+
+    /// Keep-alive of request connections: by default a silent connection
+    /// is pinged after `read_timeout` and given `read_timeout` to answer.
+    pub fn keepalive(&self) -> KeepAlive {
+        KeepAlive {
+            interval: self.keepalive_interval.unwrap_or(self.read_timeout),
+            timeout: self.keepalive_timeout.unwrap_or(self.read_timeout),
+        }
     }
 }
 
@@ -179,6 +203,36 @@ fn tls_options(value: &Value) -> Result<TlsOptions> {
 pub struct Client {
     inner: Arc<Inner>,
     scope: Arc<Scope>,
+    /// Set on the handle [`Client::block`] gives its operation: the state of
+    /// that call's request, so that a cancelled call can say whether its
+    /// outcome is unknown. Other handles track each request on its own.
+    flight: Option<Arc<Flight>>,
+}
+
+/// Whether a request may have reached the server without its answer having
+/// been read, and what repeating it would do.
+struct Flight {
+    in_flight: AtomicBool,
+    repeat: std::sync::Mutex<Repeat>,
+}
+
+impl Flight {
+    fn new() -> Flight {
+        Flight {
+            in_flight: AtomicBool::new(false),
+            repeat: std::sync::Mutex::new(Repeat::Safe),
+        }
+    }
+
+    /// `err`, marked as happening after sending if the request was in flight.
+    fn mark(&self, err: Error) -> Error {
+        if self.in_flight.load(Ordering::SeqCst) {
+            let repeat = *self.repeat.lock().unwrap_or_else(|p| p.into_inner());
+            err.after_sending(repeat)
+        } else {
+            err
+        }
+    }
 }
 
 /// A group of operations that can be cancelled together while later ones
@@ -225,7 +279,12 @@ impl Client {
     /// transport is set up lazily; nothing connects here).
     pub fn new(url: &str, options: ClientOptions) -> Result<Client> {
         let endpoint = Arc::new(Endpoint::parse(url, options.connect_timeout, &options.tls)?);
-        let pool = Pool::new(endpoint, options.connections, options.http2);
+        let pool = Pool::new(
+            endpoint,
+            options.connections,
+            options.http2,
+            options.keepalive(),
+        );
         let closed = CancellationToken::new();
         Ok(Client {
             inner: Arc::new(Inner {
@@ -235,6 +294,7 @@ impl Client {
                 closed,
             }),
             scope: Arc::new(Scope::under(CancellationToken::new())),
+            flight: None,
         })
     }
 
@@ -264,6 +324,7 @@ impl Client {
         Client {
             inner: self.inner.clone(),
             scope: Arc::new(Scope::under(CancellationToken::new())),
+            flight: None,
         }
     }
 
@@ -300,45 +361,48 @@ impl Client {
     }
 
     /// Send one request with the client's format headers and read timeout.
-    /// Any status is returned; see [`Client::expect`].
-    pub async fn send(&self, method: Method, path: &str, body: Option<Bytes>) -> Result<Reply> {
+    /// Any status is returned; see [`Client::expect`]. `repeat` says what
+    /// repeating the request would do: it decides whether a failure after
+    /// the request was sent is retryable.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Bytes>,
+        repeat: Repeat,
+    ) -> Result<Reply> {
         if self.is_closed() {
             return Err(Error::closed());
         }
+        let flight = self
+            .flight
+            .clone()
+            .unwrap_or_else(|| Arc::new(Flight::new()));
+        *flight.repeat.lock().unwrap_or_else(|p| p.into_inner()) = repeat;
         let content_type = self.format().content_type();
         let full = self.full_path(path);
-        let timeout = self.inner.options.read_timeout;
-        let exchange = async {
-            match body {
-                // Bodiless requests send only Accept: some proxies reject a
-                // Content-Type without a body.
-                None => {
-                    self.inner
-                        .pool
-                        .request(method, &full, &[("accept", content_type)], Bytes::new())
-                        .await
-                }
-                Some(body) => {
-                    self.inner
-                        .pool
-                        .request(
-                            method,
-                            &full,
-                            &[("accept", content_type), ("content-type", content_type)],
-                            body,
-                        )
-                        .await
-                }
-            }
+        // Bodiless requests send only Accept: some proxies reject a
+        // Content-Type without a body.
+        let with_body = [("accept", content_type), ("content-type", content_type)];
+        let headers = if body.is_some() {
+            &with_body[..]
+        } else {
+            &with_body[..1]
         };
-        tokio::select! {
+        let exchange = self.inner.pool.request(
+            method,
+            &full,
+            headers,
+            body.unwrap_or_default(),
+            self.inner.options.read_timeout,
+            &flight.in_flight,
+        );
+        let result = tokio::select! {
             biased;
             _ = self.inner.closed.cancelled() => Err(Error::closed()),
-            result = tokio::time::timeout(timeout, exchange) => match result {
-                Ok(reply) => reply,
-                Err(_) => Err(crate::transport::timeout_error(&format!("request {path}"), timeout)),
-            },
-        }
+            result = exchange => result,
+        };
+        result.map_err(|err| flight.mark(err))
     }
 
     /// Turn a reply into its body (in the client's format) if its status is
@@ -364,8 +428,9 @@ impl Client {
         path: &str,
         body: Option<Bytes>,
         expected: &[u16],
+        repeat: Repeat,
     ) -> Result<Bytes> {
-        let reply = self.send(method, path, body).await?;
+        let reply = self.send(method, path, body, repeat).await?;
         self.expect(reply, expected)
     }
 
@@ -396,14 +461,18 @@ impl Client {
             return Err(Error::closed());
         }
         let cancelled = self.scope.token();
-        let work = op(self.clone());
+        let flight = Arc::new(Flight::new());
+        let work = op(Client {
+            flight: Some(flight.clone()),
+            ..self.clone()
+        });
         runtime::block_on(async move {
             tokio::select! {
                 biased;
-                _ = cancelled.cancelled() => Err(Error::new(
-                    crate::error::Status::ZIZQ_E_CANCELLED,
+                _ = cancelled.cancelled() => Err(flight.mark(Error::new(
+                    Status::ZIZQ_E_CANCELLED,
                     "the call was cancelled",
-                )),
+                ))),
                 result = work => result,
             }
         })

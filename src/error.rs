@@ -3,7 +3,8 @@
 //! `Status` is the C ABI's `zizq_status`: its numbers are part of the ABI and are
 //! never reused. `Error` carries the detail a host needs to decide what to do:
 //! the HTTP status (if a response was received), the server's message, the raw
-//! body and whether a retry could help.
+//! body, whether the outcome is unknown and whether a retry is safe and could
+//! help.
 
 use bytes::Bytes;
 use std::fmt;
@@ -109,6 +110,16 @@ impl zizq_status {
     }
 }
 
+/// What repeating a request does, as declared by the operation that sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Repeat {
+    /// A repeat does no harm: reads, deletes by id, acks and nacks (a repeat
+    /// answers 404/422), updates that set values, cron PUTs.
+    Safe,
+    /// A repeat may do the work twice: enqueue, bulk enqueue, a raw POST.
+    Duplicates,
+}
+
 /// An error with everything the caller may want to know.
 #[derive(Clone, Debug)]
 pub struct Error {
@@ -118,6 +129,9 @@ pub struct Error {
     pub message: String,
     /// Raw response body, if a response was received.
     pub body: Option<Bytes>,
+    /// `Some` when the request may have reached the server and no answer
+    /// says what happened, with what repeating that request would do.
+    pub unknown_outcome: Option<Repeat>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -129,6 +143,7 @@ impl Error {
             http_status: 0,
             message: message.into(),
             body: None,
+            unknown_outcome: None,
         }
     }
 
@@ -157,12 +172,36 @@ impl Error {
             http_status,
             message,
             body: Some(body),
+            unknown_outcome: None,
         }
     }
 
-    /// Whether retrying the same operation later could succeed: transport
-    /// failures and 5xx answers are transient, 4xx answers are permanent.
+    /// Mark the error as happening after the request may have reached the
+    /// server (written, no answer), for an operation whose repeat does
+    /// `repeat`.
+    pub fn after_sending(mut self, repeat: Repeat) -> Self {
+        if self.unknown_outcome.is_none() {
+            self.message
+                .push_str(" (the request was sent: the server may have acted on it)");
+        }
+        self.unknown_outcome = Some(repeat);
+        self
+    }
+
+    /// Whether the request may have reached the server with no answer
+    /// saying what happened.
+    pub fn outcome_unknown(&self) -> bool {
+        self.unknown_outcome.is_some()
+    }
+
+    /// Whether retrying this same call is safe and could succeed. Transport
+    /// failures, timeouts, 5xx, 408 and 429 are transient, other 4xx
+    /// permanent; after an unknown outcome only operations whose repeat is
+    /// harmless may be retried (a repeated enqueue could enqueue twice).
     pub fn retryable(&self) -> bool {
+        if self.unknown_outcome == Some(Repeat::Duplicates) {
+            return false;
+        }
         match self.status {
             Status::ZIZQ_E_CONNECTION
             | Status::ZIZQ_E_TIMEOUT

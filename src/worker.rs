@@ -18,7 +18,7 @@
 use crate::api::{enc, jobs};
 use crate::client::Client;
 use crate::codec;
-use crate::error::{Error, Result, Status};
+use crate::error::{Error, Repeat, Result, Status};
 use crate::runtime;
 use crate::stream::FrameParser;
 use crate::take::{self, Job, JobSink, TakeOptions};
@@ -711,7 +711,8 @@ async fn deliver(
         add(counter, 1);
         let verdict = match inner
             .client
-            .send(Method::POST, path, Some(body.clone()))
+            // A repeated ack or nack answers 404/422, which the judge accepts.
+            .send(Method::POST, path, Some(body.clone()), Repeat::Safe)
             .await
         {
             Ok(reply) => judge(reply.status, &reply.body),

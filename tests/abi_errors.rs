@@ -262,14 +262,14 @@ fn server_errors_and_dead_servers_are_retryable() {
         // A reset connection: a GET is retried once on a new connection...
         control.reset_connections(1);
         assert!(c.health().is_ok());
-        // ...a POST is not (the server may have acted on it), and the next
-        // call reconnects.
+        // ...a POST is not (the server may have acted on it: its outcome is
+        // unknown, so it is not retryable), and the next call reconnects.
         control.reset_connections(1);
         let err = c
             .enqueue(json!({"type": "t", "queue": "q", "payload": 1}))
             .unwrap_err();
         assert_eq!(err.status, S::ZIZQ_E_CONNECTION, "{err:?}");
-        assert!(err.retryable);
+        assert!(err.outcome_unknown && !err.retryable, "{err:?}");
         assert!(c
             .enqueue(json!({"type": "t", "queue": "q", "payload": 1}))
             .is_ok());

@@ -417,3 +417,135 @@ fn closing_the_client_stops_its_worker() {
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 }
+
+/// Handler threads that ack every job they are given until `stop` is set.
+fn ack_everything(
+    w: &Arc<Worker>,
+    threads: usize,
+    pause: Duration,
+    stop: &Arc<std::sync::atomic::AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..threads)
+        .map(|_| {
+            let (w, stop) = (w.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                    for job in w.next(1, 50).expect("next") {
+                        std::thread::sleep(pause);
+                        w.ack(&job.id).expect("ack accepted");
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn acks_resume_after_their_connection_goes_silent() {
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    // Keep-alive far beyond the test: only the ack's timeout can retire the
+    // silent connection.
+    let c = Arc::new(env.client_with(json!({
+        "format": "msgpack",
+        "read_timeout_ms": 500,
+        "keepalive_interval_ms": 600_000,
+    })));
+    let observer = env.client("json");
+    seed_jobs(&c, "silent", 30);
+    let w = Arc::new(Worker::new(c.clone(), fast_options()).unwrap());
+    let first = loop {
+        if let Some(job) = w.next(1, 1000).unwrap().pop() {
+            break job;
+        }
+    };
+    // The first ack's connection goes silent.
+    control.blackhole(1);
+    w.ack(&first.id).unwrap();
+    wait_until(10, "the ack swallowed", || control.faults().blackhole == 0);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handlers = ack_everything(&w, 2, Duration::ZERO, &stop);
+    wait_until(30, "every job acknowledged", || {
+        observer.count_jobs(json!({})).unwrap() == 0
+    });
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for h in handlers {
+        h.join().unwrap();
+    }
+    w.shutdown(20_000).unwrap();
+    let s = w.stats();
+    assert_eq!(s["acked"], 30, "{s}");
+    assert_eq!(s["dropped"], 0, "{s}");
+    assert!(
+        s["last_error"].as_str().unwrap().contains("timed out"),
+        "{s}"
+    );
+}
+
+/// Measurement, not a test: how long a client and a worker take to recover
+/// when their request connection goes silent, with `read_timeout` 2 s and
+/// default keep-alive and backoff. Run with
+/// `cargo test --release --test worker measure_dead_connection -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_dead_connection_recovery() {
+    use std::time::Instant;
+    let env = Env::new();
+    let control = env.control().expect("the in-process test server");
+    let options = json!({"format": "msgpack", "read_timeout_ms": 2000});
+
+    // A client calling in a loop: from the request that meets the silent
+    // connection to the first success.
+    let c = env.client_with(options.clone());
+    c.health().unwrap();
+    for trial in 1..=5 {
+        control.blackhole(1);
+        let t0 = Instant::now();
+        let mut failures = 0;
+        while c.health().is_err() {
+            failures += 1;
+        }
+        println!(
+            "client trial {trial}: first success after {} ms ({failures} failed call(s))",
+            t0.elapsed().as_millis()
+        );
+        control.blackhole(0);
+    }
+
+    // A worker acking a steady flow of jobs: from the ack that meets the
+    // silent connection to the next ack the server confirms.
+    let wc = Arc::new(env.client_with(options));
+    seed_jobs(&wc, "measure", 30_000);
+    let w = Arc::new(Worker::new(wc.clone(), json!({"prefetch": 20})).unwrap());
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handlers = ack_everything(&w, 2, Duration::from_millis(1), &stop);
+    let acked = |w: &Worker| w.stats()["acked"].as_u64().unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    for trial in 1..=3 {
+        control.blackhole(1);
+        while control.faults().blackhole != 0 {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let t0 = Instant::now();
+        // Answers already on their way when the connection froze land
+        // within microseconds; count from after them.
+        std::thread::sleep(Duration::from_millis(100));
+        let before = acked(&w);
+        while acked(&w) == before {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        println!(
+            "worker trial {trial}: acks resumed after {} ms ({})",
+            t0.elapsed().as_millis(),
+            w.stats()["last_error"]
+        );
+        control.blackhole(0);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for h in handlers {
+        h.join().unwrap();
+    }
+    w.shutdown(20_000).unwrap();
+    println!("worker stats: {}", w.stats());
+}

@@ -3,7 +3,7 @@
 use super::{args, count_field, enc, required_str};
 use crate::client::Client;
 use crate::codec;
-use crate::error::{Error, Result};
+use crate::error::{Error, Repeat, Result};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{Map, Value};
@@ -33,12 +33,16 @@ fn entry_body(mut map: Map<String, Value>, what: &str) -> Result<Map<String, Val
 }
 
 fn get(client: &Client, path: String) -> Result<Bytes> {
-    client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })
+    client
+        .block(move |c| async move { c.call(Method::GET, &path, None, &[200], Repeat::Safe).await })
 }
 
 fn delete(client: &Client, path: String) -> Result<()> {
     client
-        .block(move |c| async move { c.call(Method::DELETE, &path, None, &[204]).await })
+        .block(move |c| async move {
+            c.call(Method::DELETE, &path, None, &[204], Repeat::Safe)
+                .await
+        })
         .map(drop)
 }
 
@@ -50,7 +54,10 @@ fn send_body(
     expected: u16,
 ) -> Result<Bytes> {
     let body = client.encode_map(body);
-    client.block(move |c| async move { c.call(method, &path, Some(body), &[expected]).await })
+    client.block(move |c| async move {
+        c.call(method, &path, Some(body), &[expected], Repeat::Safe)
+            .await
+    })
 }
 
 pub fn list_cron_groups(client: &Client) -> Result<Bytes> {
@@ -105,8 +112,10 @@ pub fn delete_cron_group(client: &Client, group: &str) -> Result<()> {
 
 /// `DELETE /crons`; returns the number of groups deleted.
 pub fn delete_all_crons(client: &Client) -> Result<i64> {
-    let body = client
-        .block(move |c| async move { c.call(Method::DELETE, "/crons", None, &[200]).await })?;
+    let body = client.block(move |c| async move {
+        c.call(Method::DELETE, "/crons", None, &[200], Repeat::Safe)
+            .await
+    })?;
     count_field(client, &body, "deleted")
 }
 

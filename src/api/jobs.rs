@@ -6,7 +6,7 @@ use super::filters::{self, Filters, LIST_KEYS, WHERE_KEYS};
 use super::{args, count_field, enc, query_string, required_str, shape};
 use crate::client::Client;
 use crate::codec;
-use crate::error::{Error, Result};
+use crate::error::{Error, Repeat, Result};
 use bytes::Bytes;
 use hyper::Method;
 use serde_json::{json, Map, Value};
@@ -53,8 +53,16 @@ pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
     let map = codec::decode_args(client.format(), doc)?;
     check_enqueue(&map, "enqueue")?;
     let body = Bytes::copy_from_slice(doc);
-    client
-        .block(move |c| async move { c.call(Method::POST, "/jobs", Some(body), &[200, 201]).await })
+    client.block(move |c| async move {
+        c.call(
+            Method::POST,
+            "/jobs",
+            Some(body),
+            &[200, 201],
+            Repeat::Duplicates,
+        )
+        .await
+    })
 }
 
 /// `POST /jobs/bulk` with `{"jobs": [...]}`.
@@ -64,8 +72,14 @@ pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
     }
     let body = Bytes::copy_from_slice(doc);
     client.block(move |c| async move {
-        c.call(Method::POST, "/jobs/bulk", Some(body), &[200, 201])
-            .await
+        c.call(
+            Method::POST,
+            "/jobs/bulk",
+            Some(body),
+            &[200, 201],
+            Repeat::Duplicates,
+        )
+        .await
     })
 }
 
@@ -86,7 +100,8 @@ fn check_bulk(client: &Client, doc: &[u8]) -> Result<()> {
 
 pub fn get_job(client: &Client, id: &str) -> Result<Bytes> {
     let path = format!("/jobs/{}", enc(id));
-    client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })
+    client
+        .block(move |c| async move { c.call(Method::GET, &path, None, &[200], Repeat::Safe).await })
 }
 
 /// `GET /jobs`; an empty multi-value filter answers an empty page locally.
@@ -96,7 +111,9 @@ pub fn list_jobs(client: &Client, doc: &[u8]) -> Result<Bytes> {
         Filters::MatchesNothing => Ok(client.encode(&json!({"jobs": [], "pages": {}}))),
         Filters::Params(params) => {
             let path = format!("/jobs{}", query_string(&params));
-            client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })
+            client.block(move |c| async move {
+                c.call(Method::GET, &path, None, &[200], Repeat::Safe).await
+            })
         }
     }
 }
@@ -108,8 +125,9 @@ pub fn count_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
         return Ok(0);
     };
     let path = format!("/jobs/count{}", query_string(&params));
-    let body =
-        client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })?;
+    let body = client.block(move |c| async move {
+        c.call(Method::GET, &path, None, &[200], Repeat::Safe).await
+    })?;
     count_field(client, &body, "count")
 }
 
@@ -133,7 +151,10 @@ pub fn update_job(client: &Client, id: &str, doc: &[u8]) -> Result<Bytes> {
     check_patch(&map, "update_job")?;
     let body = client.encode_map(map);
     let path = format!("/jobs/{}", enc(id));
-    client.block(move |c| async move { c.call(Method::PATCH, &path, Some(body), &[200]).await })
+    client.block(move |c| async move {
+        c.call(Method::PATCH, &path, Some(body), &[200], Repeat::Safe)
+            .await
+    })
 }
 
 /// Split `{"where": {...}, "apply": {...}}`-style arguments.
@@ -172,15 +193,20 @@ pub fn update_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
     };
     let body = client.encode_map(apply);
     let path = format!("/jobs{}", query_string(&params));
-    let reply = client
-        .block(move |c| async move { c.call(Method::PATCH, &path, Some(body), &[200]).await })?;
+    let reply = client.block(move |c| async move {
+        c.call(Method::PATCH, &path, Some(body), &[200], Repeat::Safe)
+            .await
+    })?;
     count_field(client, &reply, "patched")
 }
 
 pub fn delete_job(client: &Client, id: &str) -> Result<()> {
     let path = format!("/jobs/{}", enc(id));
     client
-        .block(move |c| async move { c.call(Method::DELETE, &path, None, &[200, 204]).await })
+        .block(move |c| async move {
+            c.call(Method::DELETE, &path, None, &[200, 204], Repeat::Safe)
+                .await
+        })
         .map(drop)
 }
 
@@ -191,15 +217,20 @@ pub fn delete_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
         return Ok(0);
     };
     let path = format!("/jobs{}", query_string(&params));
-    let reply =
-        client.block(move |c| async move { c.call(Method::DELETE, &path, None, &[200]).await })?;
+    let reply = client.block(move |c| async move {
+        c.call(Method::DELETE, &path, None, &[200], Repeat::Safe)
+            .await
+    })?;
     count_field(client, &reply, "deleted")
 }
 
 pub fn report_success(client: &Client, id: &str) -> Result<()> {
     let path = format!("/jobs/{}/success", enc(id));
     client
-        .block(move |c| async move { c.call(Method::POST, &path, None, &[204]).await })
+        .block(move |c| async move {
+            c.call(Method::POST, &path, None, &[204], Repeat::Safe)
+                .await
+        })
         .map(drop)
 }
 
@@ -242,8 +273,14 @@ pub fn report_success_bulk(client: &Client, doc: &[u8]) -> Result<()> {
     let body = bulk_ack_body(client, &ids);
     client
         .block(move |c| async move {
-            c.call(Method::POST, "/jobs/success", Some(body), &[204, 422])
-                .await
+            c.call(
+                Method::POST,
+                "/jobs/success",
+                Some(body),
+                &[204, 422],
+                Repeat::Safe,
+            )
+            .await
         })
         .map(drop)
 }
@@ -268,7 +305,10 @@ pub fn failure_body(client: &Client, doc: &[u8]) -> Result<Bytes> {
 pub fn report_failure(client: &Client, id: &str, doc: &[u8]) -> Result<Bytes> {
     let body = failure_body(client, doc)?;
     let path = format!("/jobs/{}/failure", enc(id));
-    client.block(move |c| async move { c.call(Method::POST, &path, Some(body), &[200]).await })
+    client.block(move |c| async move {
+        c.call(Method::POST, &path, Some(body), &[200], Repeat::Safe)
+            .await
+    })
 }
 
 /// `GET /jobs/{id}/errors` with `{"from", "order", "limit"}`.
@@ -289,10 +329,12 @@ pub fn list_errors(client: &Client, id: &str, doc: &[u8]) -> Result<Bytes> {
         }
     }
     let path = format!("/jobs/{}/errors{}", enc(id), query_string(&params));
-    client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })
+    client
+        .block(move |c| async move { c.call(Method::GET, &path, None, &[200], Repeat::Safe).await })
 }
 
 pub fn get_error(client: &Client, id: &str, attempt: u32) -> Result<Bytes> {
     let path = format!("/jobs/{}/errors/{attempt}", enc(id));
-    client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })
+    client
+        .block(move |c| async move { c.call(Method::GET, &path, None, &[200], Repeat::Safe).await })
 }

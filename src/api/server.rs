@@ -1,12 +1,13 @@
 //! Server-level endpoints, page links and the generic request escape hatch.
 
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::{Error, Repeat, Result};
 use bytes::Bytes;
 use hyper::{Method, Uri};
 
 fn get(client: &Client, path: String) -> Result<Bytes> {
-    client.block(move |c| async move { c.call(Method::GET, &path, None, &[200]).await })
+    client
+        .block(move |c| async move { c.call(Method::GET, &path, None, &[200], Repeat::Safe).await })
 }
 
 pub fn health(client: &Client) -> Result<Bytes> {
@@ -24,7 +25,10 @@ pub fn get_queues(client: &Client) -> Result<Bytes> {
 /// `POST /reset`: every cron group and every job is deleted.
 pub fn erase_all_data(client: &Client) -> Result<()> {
     client
-        .block(|c| async move { c.call(Method::POST, "/reset", None, &[204]).await })
+        .block(|c| async move {
+            c.call(Method::POST, "/reset", None, &[204], Repeat::Safe)
+                .await
+        })
         .map(drop)
 }
 
@@ -150,8 +154,14 @@ pub fn request(
         )));
     }
     let path = escape_link(path);
+    // Only POST creates something new on every call in this protocol.
+    let repeat = if method == Method::POST {
+        Repeat::Duplicates
+    } else {
+        Repeat::Safe
+    };
     client.block(move |c| async move {
-        let reply = c.send(method, &path, body).await?;
+        let reply = c.send(method, &path, body, repeat).await?;
         Ok((reply.status, reply.body))
     })
 }

@@ -57,6 +57,10 @@ pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Clien
 /// `format` (`"msgpack"` default, or `"json"`): the encoding of every document
 /// passed to and returned by this client; `read_timeout_ms` (30000);
 /// `stream_idle_timeout_ms` (30000); `connect_timeout_ms` (10000);
+/// `keepalive_interval_ms` and `keepalive_timeout_ms` (both `read_timeout_ms`
+/// by default): a request connection silent for the interval, idle or not,
+/// is sent an HTTP/2 PING and closed if the answer takes longer than the
+/// timeout (a request that times out retires its connection at once);
 /// `connections` (1): HTTP/2 connections shared by requests; `http2` (true);
 /// `max_frame_bytes` (64 MiB): largest accepted stream frame;
 /// `tls`: `{ca_pem | ca_file, client_cert_pem | client_cert_file,

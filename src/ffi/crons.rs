@@ -9,6 +9,8 @@ use crate::error::zizq_status;
 use std::ffi::c_char;
 
 /// `*out`: `{"crons": [group names]}`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_list_cron_groups(
     client: *const zizq_client,
@@ -19,6 +21,8 @@ pub unsafe extern "C" fn zizq_list_cron_groups(
 }
 
 /// `*out`: the group with its entries.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_cron_group(
     client: *const zizq_client,
@@ -34,6 +38,8 @@ pub unsafe extern "C" fn zizq_get_cron_group(
 /// Create or replace a whole group. `doc`: `{"paused": bool|null, "entries":
 /// [{name, expression, job, timezone?, paused?}, ...]}`. Entries missing from
 /// `entries` are deleted; unchanged expressions keep their schedule.
+///
+/// After an unknown outcome a retry is safe (a PUT sets the same group).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_replace_cron_group(
     client: *const zizq_client,
@@ -53,6 +59,8 @@ pub unsafe extern "C" fn zizq_replace_cron_group(
 }
 
 /// Pause or resume a group. `doc`: `{"paused": bool}`.
+///
+/// After an unknown outcome a retry is safe (it sets the same value).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_update_cron_group(
     client: *const zizq_client,
@@ -72,6 +80,9 @@ pub unsafe extern "C" fn zizq_update_cron_group(
 }
 
 /// Delete a group and its entries.
+///
+/// After an unknown outcome a retry is safe; it may answer
+/// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the group.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_cron_group(
     client: *const zizq_client,
@@ -84,6 +95,9 @@ pub unsafe extern "C" fn zizq_delete_cron_group(
 }
 
 /// Delete every cron group. `*out`: number of groups deleted.
+///
+/// After an unknown outcome a retry is safe; the count is then what the
+/// repeat deleted.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_all_crons(
     client: *const zizq_client,
@@ -95,6 +109,9 @@ pub unsafe extern "C" fn zizq_delete_all_crons(
 
 /// Add an entry (creating the group if needed). `doc`: `{name, expression,
 /// job, timezone?, paused?}`. An existing entry name: `ZIZQ_E_CLIENT` (409).
+///
+/// After an unknown outcome a retry is safe (nothing is created twice); it
+/// answers 409 if the first attempt added the entry.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_add_cron_group_entry(
     client: *const zizq_client,
@@ -114,6 +131,8 @@ pub unsafe extern "C" fn zizq_add_cron_group_entry(
 }
 
 /// `*out`: one entry.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_cron_group_entry(
     client: *const zizq_client,
@@ -134,6 +153,8 @@ pub unsafe extern "C" fn zizq_get_cron_group_entry(
 /// Create or replace one entry. `doc`: `{expression, job, timezone?,
 /// paused?}`. The name is `entry` (sent in the body as the server requires);
 /// a `name` key in `doc` is refused, as the seed's keywords refuse it.
+///
+/// After an unknown outcome a retry is safe (a PUT sets the same entry).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_replace_cron_group_entry(
     client: *const zizq_client,
@@ -155,6 +176,8 @@ pub unsafe extern "C" fn zizq_replace_cron_group_entry(
 }
 
 /// Pause or resume one entry. `doc`: `{"paused": bool}`.
+///
+/// After an unknown outcome a retry is safe (it sets the same value).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_update_cron_group_entry(
     client: *const zizq_client,
@@ -176,6 +199,9 @@ pub unsafe extern "C" fn zizq_update_cron_group_entry(
 }
 
 /// Delete one entry.
+///
+/// After an unknown outcome a retry is safe; it may answer
+/// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the entry.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_cron_group_entry(
     client: *const zizq_client,

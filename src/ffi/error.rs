@@ -56,11 +56,36 @@ pub unsafe extern "C" fn zizq_error_body(err: *const zizq_error, len: *mut usize
     })
 }
 
-/// Whether retrying the same call later could succeed: true for transport
-/// failures, timeouts and 5xx answers; false for 4xx and argument errors.
+/// Whether retrying this same call is safe and could succeed.
+///
+/// True when nothing was acted on and the cause may pass: connection
+/// refused, DNS, connect or TLS handshake failures, a request that was never
+/// written, a timeout before the request was sent, 5xx answers (503...), and
+/// 408 and 429. True also when the outcome is unknown
+/// (`zizq_error_outcome_unknown`) for an operation that is safe to repeat
+/// (each function's documentation says which: reads, deletes by id, acks and
+/// nacks, updates that set values, cron PUTs). False when the outcome is
+/// unknown for an operation a repeat could duplicate (`zizq_enqueue`,
+/// `zizq_enqueue_bulk`, `zizq_request` with POST); false for other 4xx
+/// answers (404, 400, 422...), argument and decode errors, `ZIZQ_E_CLOSED`
+/// and `ZIZQ_E_CANCELLED`. False for NULL.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_retryable(err: *const zizq_error) -> bool {
     infallible(false, || err.as_ref().is_some_and(|e| e.error.retryable()))
+}
+
+/// Whether the request may have reached the server and no answer says what
+/// happened: the connection was lost after the request was written, the
+/// read timeout expired while waiting for the answer, or the call was
+/// closed or cancelled while the request was in flight. The server may or
+/// may not have acted on it. False when an answer was received, when the
+/// request was never sent (connection refused, DNS, TLS, argument errors)
+/// and for NULL.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_outcome_unknown(err: *const zizq_error) -> bool {
+    infallible(false, || {
+        err.as_ref().is_some_and(|e| e.error.outcome_unknown())
+    })
 }
 
 /// Release an error object. NULL is ignored.

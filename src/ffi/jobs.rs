@@ -13,6 +13,11 @@ use std::ffi::c_char;
 /// `*out`: the job as created (HTTP 201), or the existing job when it is a
 /// unique duplicate or was folded into a batch (HTTP 200; see its
 /// `duplicate`/`folded` fields).
+///
+/// After an unknown outcome (`zizq_error_outcome_unknown`) a retry is not
+/// safe: the job may exist already and a repeat would enqueue it again, so
+/// the error is not retryable; give the job a `unique_key` (servers with
+/// unique jobs) to make a repeat answer the existing job instead.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_enqueue(
     client: *const zizq_client,
@@ -28,6 +33,9 @@ pub unsafe extern "C" fn zizq_enqueue(
 
 /// Enqueue many jobs atomically. `doc`: `{"jobs": [<enqueue doc>, ...]}`.
 /// `*out`: `{"jobs": [...]}`, one result per input in the same order.
+///
+/// After an unknown outcome a retry is not safe (a repeat could enqueue
+/// every job again; see `zizq_enqueue` and `unique_key`).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_enqueue_bulk(
     client: *const zizq_client,
@@ -42,6 +50,8 @@ pub unsafe extern "C" fn zizq_enqueue_bulk(
 }
 
 /// Fetch one job (with its payload). Unknown id: `ZIZQ_E_NOT_FOUND`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_job(
     client: *const zizq_client,
@@ -62,6 +72,8 @@ pub unsafe extern "C" fn zizq_get_job(
 /// answer is an empty page and no request is made.
 /// `*out`: `{"jobs": [...], "pages": {"self", "next", "prev"}}`; follow page
 /// links with `zizq_get_path`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_list_jobs(
     client: *const zizq_client,
@@ -77,6 +89,8 @@ pub unsafe extern "C" fn zizq_list_jobs(
 
 /// Count jobs matching the filters of `zizq_list_jobs` (without `from`,
 /// `order`, `limit`).
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_count_jobs(
     client: *const zizq_client,
@@ -94,6 +108,8 @@ pub unsafe extern "C" fn zizq_count_jobs(
 /// `ready_at`, `retry_limit`, `backoff`, `retention`. A key that is absent
 /// leaves the field unchanged; null resets it to the server default (not
 /// allowed for `queue` and `priority`). `*out`: the updated job.
+///
+/// After an unknown outcome a retry is safe (it sets the same values).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_update_job(
     client: *const zizq_client,
@@ -110,6 +126,9 @@ pub unsafe extern "C" fn zizq_update_job(
 
 /// Update every job matching `where`. `doc`: `{"where": {filters},
 /// "apply": {fields as in zizq_update_job}}`. `*out`: number of jobs patched.
+///
+/// After an unknown outcome a retry is safe (it sets the same values; the
+/// count is then what the repeat patched).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_update_all_jobs(
     client: *const zizq_client,
@@ -124,6 +143,9 @@ pub unsafe extern "C" fn zizq_update_all_jobs(
 }
 
 /// Delete one job, whatever its status.
+///
+/// After an unknown outcome a retry is safe; it may answer
+/// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the job.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_job(
     client: *const zizq_client,
@@ -135,6 +157,9 @@ pub unsafe extern "C" fn zizq_delete_job(
 
 /// Delete every job matching `doc`: `{"where": {filters}}` (an empty `where`
 /// deletes all jobs). `*out`: number deleted.
+///
+/// After an unknown outcome a retry is safe; the count is then what the
+/// repeat deleted.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_all_jobs(
     client: *const zizq_client,
@@ -150,6 +175,9 @@ pub unsafe extern "C" fn zizq_delete_all_jobs(
 
 /// Acknowledge one in-flight job (mark it completed). A job that is not in
 /// flight: `ZIZQ_E_NOT_FOUND`.
+///
+/// After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
+/// if the first attempt completed the job.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_report_success(
     client: *const zizq_client,
@@ -164,6 +192,9 @@ pub unsafe extern "C" fn zizq_report_success(
 /// Acknowledge many jobs. `doc`: an array of ids, or `{"ids": [...]}`.
 /// Ids that are no longer in flight are ignored (the server's 422 counts as
 /// success).
+///
+/// After an unknown outcome a retry is safe (ids already completed are
+/// ignored).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_report_success_bulk(
     client: *const zizq_client,
@@ -179,6 +210,9 @@ pub unsafe extern "C" fn zizq_report_success_bulk(
 /// Report a failure (nack). `doc`: `{message, error_type?, backtrace?,
 /// retry_at?, kill?}`. `*out`: the updated job (scheduled for a retry, or
 /// dead).
+///
+/// After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
+/// if the first attempt was recorded (the job is no longer in flight).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_report_failure(
     client: *const zizq_client,
@@ -195,6 +229,8 @@ pub unsafe extern "C" fn zizq_report_failure(
 
 /// List a job's error records. `doc` (may be empty): `{from, order, limit}`.
 /// `*out`: `{"errors": [...], "pages": {...}}`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_list_errors(
     client: *const zizq_client,
@@ -210,6 +246,8 @@ pub unsafe extern "C" fn zizq_list_errors(
 }
 
 /// Fetch the error record of one attempt (1-based).
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_error(
     client: *const zizq_client,

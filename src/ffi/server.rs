@@ -8,6 +8,8 @@ use crate::error::zizq_status;
 use std::ffi::c_char;
 
 /// `*out`: `{"status": "ok"}`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_health(
     client: *const zizq_client,
@@ -18,6 +20,8 @@ pub unsafe extern "C" fn zizq_health(
 }
 
 /// `*out`: `{"version": "<semver>"}`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_server_version(
     client: *const zizq_client,
@@ -28,6 +32,8 @@ pub unsafe extern "C" fn zizq_server_version(
 }
 
 /// `*out`: `{"queues": [names]}`.
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_queues(
     client: *const zizq_client,
@@ -38,6 +44,8 @@ pub unsafe extern "C" fn zizq_get_queues(
 }
 
 /// Delete every cron group and every job on the server (`POST /reset`).
+///
+/// After an unknown outcome a retry is safe.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_erase_all_data(
     client: *const zizq_client,
@@ -49,6 +57,8 @@ pub unsafe extern "C" fn zizq_erase_all_data(
 /// GET a server path, typically a `pages.next`/`pages.prev` link, and
 /// return the document. A URL pointing at another server is refused
 /// (`ZIZQ_E_INVALID_ARG`).
+///
+/// After an unknown outcome a retry is safe (a read).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_path(
     client: *const zizq_client,
@@ -66,6 +76,9 @@ pub unsafe extern "C" fn zizq_get_path(
 /// client's content type). On success (any HTTP answer) `*http_status`
 /// receives the status and `*out` the raw body; only transport failures are
 /// errors.
+///
+/// After an unknown outcome a retry counts as safe (retryable) for every
+/// method but POST, which could create something twice.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_request(
     client: *const zizq_client,

@@ -16,6 +16,14 @@ use http_body_util::Full;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
+/// HTTP/2 keep-alive of request connections: a PING after `interval`
+/// without traffic; no answer within `timeout` closes the connection.
+#[derive(Clone, Copy, Debug)]
+pub struct KeepAlive {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
 /// Request body type used on every connection.
 pub type Body = Full<bytes::Bytes>;
 

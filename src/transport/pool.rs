@@ -5,18 +5,19 @@
 //! TLS server does not offer it.
 
 use super::endpoint::Alpn;
-use super::{hyper_error, Body, Endpoint};
+use super::{hyper_error, timeout_error, Body, Endpoint, KeepAlive};
 use crate::codec::Format;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Status};
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::{http1, http2, TrySendError};
 use hyper::{Method, Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
 /// Most idle HTTP/1.1 connections kept for reuse.
 const MAX_IDLE_HTTP1: usize = 32;
@@ -52,13 +53,19 @@ pub struct Pool {
     /// Use HTTP/1.1 for requests (configured, or the TLS server chose it).
     http1: AtomicBool,
     idle_http1: Mutex<Vec<http1::SendRequest<Body>>>,
+    keepalive: KeepAlive,
     /// Connection driver tasks, aborted when the client closes.
     tasks: Mutex<Vec<AbortHandle>>,
     closed: AtomicBool,
 }
 
 impl Pool {
-    pub fn new(endpoint: Arc<Endpoint>, connections: usize, http2: bool) -> Pool {
+    pub fn new(
+        endpoint: Arc<Endpoint>,
+        connections: usize,
+        http2: bool,
+        keepalive: KeepAlive,
+    ) -> Pool {
         Pool {
             endpoint,
             slots: (0..connections.max(1))
@@ -68,6 +75,7 @@ impl Pool {
             connection_ids: AtomicU64::new(0),
             http1: AtomicBool::new(!http2),
             idle_http1: Mutex::new(Vec::new()),
+            keepalive,
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
         }
@@ -86,47 +94,56 @@ impl Pool {
         lock(&self.idle_http1).clear();
     }
 
-    /// Send one request and read the whole response. GET and HEAD requests
-    /// that fail on a broken connection are retried once on a new one
-    /// (repeating them is harmless); others are not, since the server may
-    /// have acted on them.
+    /// Send one request and read the whole response within `timeout`.
+    ///
+    /// `in_flight` is set while the request may have reached the server
+    /// without its answer having been read: a failure then leaves the
+    /// outcome unknown. A request that never left (its connection had died
+    /// before it was written) is sent again on a new connection, whatever
+    /// its method; GET and HEAD are sent again after any connection failure,
+    /// since repeating them is harmless. A request that fails or times out
+    /// retires its HTTP/2 connection, so that a connection that stopped
+    /// answering is not used again.
     pub async fn request(
         &self,
         method: Method,
         path_and_query: &str,
         headers: &[(&'static str, &str)],
         body: Bytes,
+        timeout: Duration,
+        in_flight: &AtomicBool,
     ) -> Result<Reply> {
-        let idempotent = method == Method::GET || method == Method::HEAD;
-        let attempts = if idempotent { 2 } else { 1 };
+        let deadline = Instant::now() + timeout;
+        let harmless = method == Method::GET || method == Method::HEAD;
         let mut last = None;
-        for _ in 0..attempts {
+        for _ in 0..2 {
             if self.closed.load(Ordering::SeqCst) {
                 return Err(Error::closed());
             }
+            let exchange = Exchange {
+                method: method.clone(),
+                path_and_query,
+                headers,
+                body: body.clone(),
+                deadline,
+                timeout,
+                in_flight,
+            };
             let result = if self.http1.load(Ordering::Relaxed) {
-                self.http1_request(method.clone(), path_and_query, headers, body.clone())
-                    .await
+                self.http1_request(exchange).await
             } else {
-                match self.http2_sender().await? {
-                    Some(lease) => {
-                        self.http2_request(
-                            lease,
-                            method.clone(),
-                            path_and_query,
-                            headers,
-                            body.clone(),
-                        )
-                        .await
-                    }
-                    None => {
-                        self.http1_request(method.clone(), path_and_query, headers, body.clone())
-                            .await
-                    }
+                match tokio::time::timeout_at(deadline, self.http2_sender()).await {
+                    Err(_) => Err(exchange.timed_out()),
+                    Ok(Err(err)) => Err(err),
+                    Ok(Ok(Some(lease))) => self.http2_request(lease, exchange).await,
+                    Ok(Ok(None)) => self.http1_request(exchange).await,
                 }
             };
             match result {
-                Err(err) if err.status == crate::error::Status::ZIZQ_E_CONNECTION => {
+                Err(err)
+                    if err.status == Status::ZIZQ_E_CONNECTION
+                        && (harmless || !in_flight.load(Ordering::SeqCst)) =>
+                {
                     last = Some(err)
                 }
                 other => return other,
@@ -135,29 +152,32 @@ impl Pool {
         Err(last.unwrap_or_else(Error::closed))
     }
 
-    async fn http2_request(
-        &self,
-        mut lease: Lease,
-        method: Method,
-        path_and_query: &str,
-        headers: &[(&'static str, &str)],
-        body: Bytes,
-    ) -> Result<Reply> {
+    async fn http2_request(&self, mut lease: Lease, exchange: Exchange<'_>) -> Result<Reply> {
         let uri = format!(
             "{}://{}{}",
-            self.endpoint.scheme, self.endpoint.authority, path_and_query
+            self.endpoint.scheme, self.endpoint.authority, exchange.path_and_query
         );
-        let request = build(method, &uri, headers, None, body)?;
-        let outcome = match lease.sender.send_request(request).await {
-            Ok(response) => collect(response).await,
-            Err(e) => Err(hyper_error("request failed", e)),
+        let timed_out = exchange.timed_out();
+        let in_flight = exchange.in_flight;
+        let request = build(exchange.method, &uri, exchange.headers, None, exchange.body)?;
+        let sent = async {
+            let response = send(lease.sender.try_send_request(request), in_flight).await?;
+            collect(response).await
         };
-        if outcome.is_err() {
-            // Retire the connection so the next request opens a fresh one
-            // instead of finding this one half-dead.
-            let mut slot = self.slots[lease.index].lock().await;
-            if slot.as_ref().is_some_and(|s| s.id == lease.id) {
-                *slot = None;
+        let outcome = tokio::time::timeout_at(exchange.deadline, sent)
+            .await
+            .unwrap_or(Err(timed_out));
+        match &outcome {
+            Ok(_) => in_flight.store(false, Ordering::SeqCst),
+            Err(_) => {
+                // Retire the connection, so that the next request opens a
+                // fresh one instead of finding this one dead or silent (a
+                // timeout may mean the peer is gone without a FIN or RST).
+                // Requests still running on it finish on their own.
+                let mut slot = self.slots[lease.index].lock().await;
+                if slot.as_ref().is_some_and(|s| s.id == lease.id) {
+                    *slot = None;
+                }
             }
         }
         outcome
@@ -191,7 +211,7 @@ impl Pool {
             }
         }
         Err(Error::new(
-            crate::error::Status::ZIZQ_E_CONNECTION,
+            Status::ZIZQ_E_CONNECTION,
             "the HTTP/2 connection closed",
         ))
     }
@@ -211,8 +231,11 @@ impl Pool {
             .timer(TokioTimer::new())
             .initial_stream_window_size(4 << 20)
             .initial_connection_window_size(16 << 20)
-            .keep_alive_interval(Duration::from_secs(30))
-            .keep_alive_timeout(Duration::from_secs(20));
+            .keep_alive_interval(self.keepalive.interval)
+            .keep_alive_timeout(self.keepalive.timeout)
+            // Idle connections are checked too, so that a connection that
+            // died while unused is found before a request waits on it.
+            .keep_alive_while_idle(true);
         let (sender, connection) = builder
             .handshake(TokioIo::new(io))
             .await
@@ -233,48 +256,53 @@ impl Pool {
         Ok(sender)
     }
 
-    async fn http1_request(
-        &self,
-        method: Method,
-        path_and_query: &str,
-        headers: &[(&'static str, &str)],
-        body: Bytes,
-    ) -> Result<Reply> {
-        let mut sender = loop {
-            let idle = lock(&self.idle_http1).pop();
-            match idle {
-                Some(mut sender) => {
-                    if sender.ready().await.is_ok() {
-                        break sender;
+    async fn http1_request(&self, exchange: Exchange<'_>) -> Result<Reply> {
+        let timed_out = exchange.timed_out();
+        let in_flight = exchange.in_flight;
+        let deadline = exchange.deadline;
+        let attempt = async {
+            let mut sender = loop {
+                let idle = lock(&self.idle_http1).pop();
+                match idle {
+                    Some(mut sender) => {
+                        if sender.ready().await.is_ok() {
+                            break sender;
+                        }
+                    }
+                    None => {
+                        // Offer only http/1.1 here: this path exists for
+                        // servers that do not speak HTTP/2.
+                        let (io, _) = self.endpoint.connect(Alpn::Stream).await?;
+                        break self.http1_handshake(io).await?;
                     }
                 }
-                None => {
-                    // Offer only http/1.1 here: this path exists for servers
-                    // that do not speak HTTP/2.
-                    let (io, _) = self.endpoint.connect(Alpn::Stream).await?;
-                    break self.http1_handshake(io).await?;
+            };
+            let request = build(
+                exchange.method,
+                exchange.path_and_query,
+                exchange.headers,
+                Some(&self.endpoint.authority),
+                exchange.body,
+            )?;
+            let response = send(sender.try_send_request(request), in_flight).await?;
+            let reply = collect(response).await?;
+            // A connection is reused only after a complete exchange: one that
+            // failed or timed out is dropped here, which closes it.
+            if !sender.is_closed() && !self.closed.load(Ordering::SeqCst) {
+                let mut idle = lock(&self.idle_http1);
+                if idle.len() < MAX_IDLE_HTTP1 {
+                    idle.push(sender);
                 }
             }
+            Ok(reply)
         };
-        let request = build(
-            method,
-            path_and_query,
-            headers,
-            Some(&self.endpoint.authority),
-            body,
-        )?;
-        let response = sender
-            .send_request(request)
+        let outcome = tokio::time::timeout_at(deadline, attempt)
             .await
-            .map_err(|e| hyper_error("request failed", e))?;
-        let reply = collect(response).await?;
-        if !sender.is_closed() && !self.closed.load(Ordering::SeqCst) {
-            let mut idle = lock(&self.idle_http1);
-            if idle.len() < MAX_IDLE_HTTP1 {
-                idle.push(sender);
-            }
+            .unwrap_or(Err(timed_out));
+        if outcome.is_ok() {
+            in_flight.store(false, Ordering::SeqCst);
         }
-        Ok(reply)
+        outcome
     }
 
     fn track(&self, task: tokio::task::JoinHandle<()>) {
@@ -285,6 +313,42 @@ impl Pool {
             task.abort();
         }
     }
+}
+
+/// One request attempt's parts.
+struct Exchange<'a> {
+    method: Method,
+    path_and_query: &'a str,
+    headers: &'a [(&'static str, &'a str)],
+    body: Bytes,
+    deadline: Instant,
+    /// The whole request's time limit, for the message.
+    timeout: Duration,
+    in_flight: &'a AtomicBool,
+}
+
+impl Exchange<'_> {
+    fn timed_out(&self) -> Error {
+        timeout_error(&format!("request {}", self.path_and_query), self.timeout)
+    }
+}
+
+/// Hand a request to its connection. `in_flight` is set for the time the
+/// request may be on its way; it is restored when hyper gives the request
+/// back, which it does only when nothing of it was written.
+async fn send(
+    sent: impl std::future::Future<
+        Output = std::result::Result<Response<hyper::body::Incoming>, TrySendError<Request<Body>>>,
+    >,
+    in_flight: &AtomicBool,
+) -> Result<Response<hyper::body::Incoming>> {
+    let before = in_flight.swap(true, Ordering::SeqCst);
+    sent.await.map_err(|mut e| {
+        if e.take_message().is_some() {
+            in_flight.store(before, Ordering::SeqCst);
+        }
+        hyper_error("request failed", e.into_error())
+    })
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -116,6 +116,7 @@ static void test_basics(void) {
     err = NULL;
     EXPECT(zizq_health(c, &out, &err) == ZIZQ_E_CONNECTION);
     EXPECT(zizq_error_retryable(err));
+    EXPECT(!zizq_error_outcome_unknown(err)); /* nothing was sent */
     EXPECT(zizq_error_http_status(err) == 0);
     size_t body_len = 99;
     EXPECT(zizq_error_body(err, &body_len) == NULL && body_len == 0);
@@ -131,6 +132,7 @@ static void test_basics(void) {
     zizq_client_free(NULL);
     zizq_buf_free(NULL);
     zizq_error_free(NULL);
+    EXPECT(!zizq_error_outcome_unknown(NULL) && !zizq_error_retryable(NULL));
 
     /* Documents. */
     zizq_buf mp = {0};

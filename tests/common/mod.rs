@@ -102,6 +102,7 @@ pub struct Err {
     pub message: String,
     pub body: Option<Vec<u8>>,
     pub retryable: bool,
+    pub outcome_unknown: bool,
 }
 
 pub type R<T> = Result<T, Err>;
@@ -129,6 +130,7 @@ pub fn check(f: impl FnOnce(*mut *mut zizq_error) -> zizq_status) -> R<()> {
             message,
             body,
             retryable: zizq_error_retryable(err),
+            outcome_unknown: zizq_error_outcome_unknown(err),
         };
         zizq_error_free(err);
         Result::Err(e)
@@ -256,6 +258,11 @@ impl Client {
         self.doc_count(&v, |d, l, o, e| unsafe {
             zizq::ffi::jobs::zizq_count_jobs(self.ptr, d, l, o, e)
         })
+    }
+
+    pub fn delete_job(&self, id: &str) -> R<()> {
+        let id = cstr(id);
+        check(|e| unsafe { zizq::ffi::jobs::zizq_delete_job(self.ptr, id.as_ptr(), e) })
     }
 
     pub fn report_success(&self, id: &str) -> R<()> {

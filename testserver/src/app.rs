@@ -139,6 +139,13 @@ impl Control {
         self.app.faults.set_reset_connections(n);
     }
 
+    /// Swallow the next `n` protocol requests (-1: all until cleared): each
+    /// one's connection stops being served but stays open; 0 clears the
+    /// fault and closes those connections.
+    pub fn blackhole(&self, n: i64) {
+        self.app.faults.set_blackhole(n);
+    }
+
     pub fn corrupt_next_frame(&self, on: bool) {
         self.app.faults.set_corrupt_next_frame(on);
     }

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde_json::Value;
+use tokio::sync::watch;
 
 /// Rule for `fail_requests`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -43,6 +44,8 @@ pub struct FaultsView {
     pub heartbeats: bool,
     pub close_streams_after_jobs: u64,
     pub reset_connections: u64,
+    /// Remaining requests to swallow; -1 = every request until cleared.
+    pub blackhole: i64,
     pub corrupt_next_frame: bool,
     pub truncate_next_frame: bool,
 }
@@ -57,6 +60,10 @@ pub struct Faults {
     heartbeats: AtomicBool,
     close_after: AtomicU64,
     reset: AtomicI64,
+    blackhole: AtomicI64,
+    /// Bumped whenever `blackhole` is cleared: blackholed connections wait
+    /// for a value other than the one current when they were frozen.
+    blackhole_epoch: watch::Sender<u64>,
     corrupt: AtomicBool,
     truncate: AtomicBool,
 }
@@ -69,6 +76,8 @@ impl Default for Faults {
             heartbeats: AtomicBool::new(true),
             close_after: AtomicU64::new(0),
             reset: AtomicI64::new(0),
+            blackhole: AtomicI64::new(0),
+            blackhole_epoch: watch::Sender::new(0),
             corrupt: AtomicBool::new(false),
             truncate: AtomicBool::new(false),
         }
@@ -92,6 +101,18 @@ fn as_bool(v: &Value, key: &str) -> Result<bool, String> {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) => Ok(n.as_f64().is_some_and(|f| f != 0.0)),
         _ => Err(format!("{key} must be a boolean")),
+    }
+}
+
+/// A request count: a non-negative integer, or -1 for "until cleared".
+fn as_count(v: &Value, key: &str) -> Result<i64, String> {
+    match v {
+        Value::Null | Value::Bool(false) => Ok(0),
+        Value::Number(n) => n
+            .as_i64()
+            .filter(|n| *n >= -1)
+            .ok_or_else(|| format!("{key} must be an integer >= -1")),
+        _ => Err(format!("{key} must be an integer >= -1")),
     }
 }
 
@@ -140,6 +161,7 @@ impl Faults {
             heartbeats: self.heartbeats(),
             close_streams_after_jobs: self.close_after(),
             reset_connections: u64::try_from(self.reset.load(Ordering::SeqCst)).unwrap_or(0),
+            blackhole: self.blackhole.load(Ordering::SeqCst),
             corrupt_next_frame: self.corrupt.load(Ordering::SeqCst),
             truncate_next_frame: self.truncate.load(Ordering::SeqCst),
         }
@@ -175,6 +197,10 @@ impl Faults {
                     let n = as_u64(val, k)?;
                     ops.push(Box::new(move |f| f.set_reset_connections(n)));
                 }
+                "blackhole" => {
+                    let n = as_count(val, k)?;
+                    ops.push(Box::new(move |f| f.set_blackhole(n)));
+                }
                 "corrupt_next_frame" => {
                     let b = as_bool(val, k)?;
                     ops.push(Box::new(move |f| f.set_corrupt_next_frame(b)));
@@ -198,6 +224,7 @@ impl Faults {
         self.set_heartbeats(true);
         self.set_close_streams_after_jobs(0);
         self.set_reset_connections(0);
+        self.set_blackhole(0);
         self.set_corrupt_next_frame(false);
         self.set_truncate_next_frame(false);
     }
@@ -217,6 +244,14 @@ impl Faults {
     pub fn set_reset_connections(&self, n: u64) {
         self.reset
             .store(i64::try_from(n).unwrap_or(i64::MAX), Ordering::SeqCst);
+    }
+    /// Swallow the next `n` protocol requests (-1: all until cleared). 0
+    /// clears the fault and releases every blackholed connection.
+    pub fn set_blackhole(&self, n: i64) {
+        self.blackhole.store(n.max(-1), Ordering::SeqCst);
+        if n == 0 {
+            self.blackhole_epoch.send_modify(|epoch| *epoch += 1);
+        }
     }
     pub fn set_corrupt_next_frame(&self, on: bool) {
         self.corrupt.store(on, Ordering::SeqCst);
@@ -242,6 +277,28 @@ impl Faults {
                 (n > 0).then(|| n - 1)
             })
             .is_ok()
+    }
+
+    /// Consume one `blackhole` request, if any: returns the epoch to pass
+    /// to [`Faults::blackhole_cleared`].
+    pub fn take_blackhole(&self) -> Option<u64> {
+        // Read the epoch first: a clear racing with this take then releases
+        // the connection instead of leaving it frozen.
+        let epoch = *self.blackhole_epoch.borrow();
+        self.blackhole
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match n {
+                -1 => Some(-1),
+                n if n > 0 => Some(n - 1),
+                _ => None,
+            })
+            .is_ok()
+            .then_some(epoch)
+    }
+
+    /// Resolves once the blackhole fault has been cleared after `epoch`.
+    pub async fn blackhole_cleared(&self, epoch: u64) {
+        let mut rx = self.blackhole_epoch.subscribe();
+        let _ = rx.wait_for(|current| *current != epoch).await;
     }
 
     pub fn take_corrupt(&self) -> bool {

@@ -3,7 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,12 +23,21 @@ use crate::config::{Config, Tier};
 #[derive(Default)]
 pub struct ConnCtx {
     abort: Notify,
+    freeze: Notify,
+    /// The blackhole epoch the connection was frozen in.
+    frozen_in: AtomicU64,
 }
 
 impl ConnCtx {
     /// Abort the connection (RST) instead of answering.
     pub fn abort(&self) {
         self.abort.notify_one();
+    }
+
+    /// Stop serving the connection (blackhole fault of `epoch`).
+    pub fn freeze(&self, epoch: u64) {
+        self.frozen_in.store(epoch, Ordering::SeqCst);
+        self.freeze.notify_one();
     }
 }
 
@@ -167,6 +176,18 @@ where
         _ = conn.as_mut() => {}
         _ = ctx.abort.notified() => {
             set_linger_zero(fd);
+        }
+        _ = ctx.freeze.notified() => {
+            // Blackholed: the connection is no longer polled, so nothing is
+            // answered (not even HTTP/2 pings) while the socket stays open,
+            // like a peer behind a dead middlebox. It closes once the fault
+            // is cleared.
+            let epoch = ctx.frozen_in.load(Ordering::SeqCst);
+            let mut shutdown = app.shutdown_rx();
+            tokio::select! {
+                _ = app.faults.blackhole_cleared(epoch) => {}
+                _ = crate::app::stopped(&mut shutdown) => {}
+            }
         }
         _ = crate::app::stopped(&mut shutdown) => {
             conn.as_mut().graceful_shutdown();

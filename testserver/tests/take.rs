@@ -668,3 +668,64 @@ async fn disconnect_detected_without_waiting_for_a_heartbeat() {
         );
     }
 }
+
+#[tokio::test]
+async fn blackhole_swallows_requests_and_keeps_their_connections_silent() {
+    let s = start(cfg());
+    let mut c = Client::h1(s.addr()).await;
+    let set = c
+        .json("PUT", "/_testserver/faults", &json!({"blackhole": 1}))
+        .await;
+    assert_eq!(set.json()["blackhole"], 1);
+    // The request is read and never answered; the connection stays open.
+    let mut raw = tokio::net::TcpStream::connect(s.addr()).await.unwrap();
+    raw.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = [0u8; 64];
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), raw.read(&mut buf))
+            .await
+            .is_err(),
+        "neither an answer nor a close"
+    );
+    // Later requests on the frozen connection are not read either.
+    raw.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), raw.read(&mut buf))
+            .await
+            .is_err()
+    );
+    // The count was consumed: other connections work.
+    let mut h2 = Client::h2(s.addr()).await;
+    assert_eq!(h2.get("/health").await.status, 200);
+    assert_eq!(state(&mut h2).await["faults"]["blackhole"], 0);
+    // -1 swallows every request, on HTTP/2 too, until cleared.
+    s.control().blackhole(-1);
+    let swallowed = tokio::spawn(async move { h2.get("/health").await });
+    eventually("the h2 request reaches the server", || {
+        let control = s.control();
+        async move { control.state().requests >= 3 }
+    })
+    .await;
+    assert!(!swallowed.is_finished());
+    // Clearing closes the blackholed connections (EOF, no answer).
+    let cleared = c.delete("/_testserver/faults").await;
+    assert_eq!(cleared.status, 200);
+    let n = tokio::time::timeout(T, raw.read(&mut buf))
+        .await
+        .expect("closed once cleared");
+    assert!(matches!(n, Ok(0) | Err(_)), "no answer: {n:?}");
+    let mut fresh = Client::h1(s.addr()).await;
+    assert_eq!(fresh.get("/health").await.status, 200);
+    // Bad values are refused.
+    assert_eq!(
+        fresh
+            .json("PUT", "/_testserver/faults", &json!({"blackhole": -2}))
+            .await
+            .status,
+        400
+    );
+}

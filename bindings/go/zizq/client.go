@@ -117,7 +117,10 @@ func NewClient(url string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	curl := cString(url)
+	curl, err := cString("NewClient", "url", url)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(curl)
 	var h *C.zizq_client
 	var cerr *C.zizq_error
@@ -146,6 +149,9 @@ func (c *Client) Format() Format { return c.format }
 // later calls return ErrClosed. Idempotent; never blocks. The native
 // handle is released when the Client is garbage-collected.
 func (c *Client) Close() error {
+	if c == nil {
+		return nilReceiver("Close", "*Client")
+	}
 	c.closed.Store(true)
 	C.zizq_client_close(c.h)
 	runtime.KeepAlive(c)
@@ -156,6 +162,9 @@ func (c *Client) Close() error {
 // connecting (the seed's cleanup_internal_clients): a waiting Next returns
 // ErrClosed. The client stays usable; workers are not affected.
 func (c *Client) CloseStreams() {
+	if c == nil {
+		return
+	}
 	C.zizq_client_close_streams(c.h)
 	runtime.KeepAlive(c)
 }
@@ -163,6 +172,9 @@ func (c *Client) CloseStreams() {
 // call runs fn with a handle whose calls ctx can cancel.
 func (c *Client) call(ctx context.Context, op string,
 	fn func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status) error {
+	if c == nil {
+		return nilReceiver(op, "*Client")
+	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -242,6 +254,9 @@ func (c *Client) optionalDoc(op string, body any) ([]byte, error) {
 
 // withDoc encodes v for a call taking a document.
 func (c *Client) withDoc(op string, v any) ([]byte, error) {
+	if c == nil {
+		return nil, nilReceiver(op, "*Client")
+	}
 	doc, err := c.encode(v)
 	if err != nil {
 		if e, ok := err.(*Error); ok {

@@ -111,7 +111,7 @@ func TestEnqueueGetDelete(t *testing.T) {
 		_, err := c.GetJob(ctx, job.ID)
 		var zerr *Error
 		if !errors.As(err, &zerr) || !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrClient) ||
-			zerr.HTTPStatus != 404 || zerr.Retryable || zerr.Status != "ZIZQ_E_NOT_FOUND" || zerr.Op != "GetJob" ||
+			zerr.HTTPStatus != 404 || zerr.Retryable() || zerr.Status != "ZIZQ_E_NOT_FOUND" || zerr.Op != "GetJob" ||
 			zerr.Message == "" || len(zerr.Body) == 0 {
 			t.Fatalf("get deleted: %#v", err)
 		}

@@ -45,7 +45,10 @@ func (c *Client) cronGroupCall(ctx context.Context, op, group string, body any,
 	if err != nil {
 		return nil, err
 	}
-	cg := cString(group)
+	cg, err := cString(op, "group", group)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cg)
 	out := &CronGroup{}
 	err = c.fetchDoc(ctx, op, out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
@@ -89,7 +92,10 @@ func (c *Client) UpdateCronGroup(ctx context.Context, name string, paused bool) 
 
 // DeleteCronGroup deletes a group and its entries.
 func (c *Client) DeleteCronGroup(ctx context.Context, name string) error {
-	cg := cString(name)
+	cg, err := cString("DeleteCronGroup", "group", name)
+	if err != nil {
+		return err
+	}
 	defer freeCString(cg)
 	return c.call(ctx, "DeleteCronGroup", func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_delete_cron_group(h, cg, cerr)
@@ -111,11 +117,16 @@ func (c *Client) cronEntryCall(ctx context.Context, op, group string, entry *str
 	if err != nil {
 		return nil, err
 	}
-	cg := cString(group)
+	cg, err := cString(op, "group", group)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cg)
 	var ce *C.char
 	if entry != nil {
-		ce = cString(*entry)
+		if ce, err = cString(op, "entry", *entry); err != nil {
+			return nil, err
+		}
 		defer freeCString(ce)
 	}
 	out := &CronEntry{}
@@ -167,9 +178,15 @@ func (c *Client) UpdateCronGroupEntry(ctx context.Context, group, entry string, 
 
 // DeleteCronGroupEntry deletes one entry.
 func (c *Client) DeleteCronGroupEntry(ctx context.Context, group, entry string) error {
-	cg := cString(group)
+	cg, err := cString("DeleteCronGroupEntry", "group", group)
+	if err != nil {
+		return err
+	}
 	defer freeCString(cg)
-	ce := cString(entry)
+	ce, err := cString("DeleteCronGroupEntry", "entry", entry)
+	if err != nil {
+		return err
+	}
 	defer freeCString(ce)
 	return c.call(ctx, "DeleteCronGroupEntry", func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_delete_cron_group_entry(h, cg, ce, cerr)

@@ -49,7 +49,8 @@ func (s Status) Description() string {
 
 // Error is every error of this package that comes from libzizq or the
 // server. Compare with errors.Is against the sentinels (ErrNotFound,
-// ErrClient, ErrClosed...) or inspect the fields with errors.As.
+// ErrClient, ErrClosed..., and ErrRetryable / ErrOutcomeUnknown for the
+// retry safety) or inspect the fields with errors.As.
 type Error struct {
 	// Op is the method that failed, e.g. "GetJob".
 	Op string
@@ -64,13 +65,26 @@ type Error struct {
 	// Body is the raw body of the server's answer (JSON, MessagePack or
 	// text, as sent), nil when there was none.
 	Body []byte
-	// Retryable tells whether the same call could succeed later
-	// (transport failures, timeouts, 5xx).
-	Retryable bool
 
-	cause    error // context.Canceled / DeadlineExceeded for cancelled calls
-	sentinel bool
+	retryable      bool
+	outcomeUnknown bool
+	cause          error // context.Canceled / DeadlineExceeded for cancelled calls
+	sentinel       bool
+	matches        func(*Error) bool // a sentinel matching a property, not a status
 }
+
+// Retryable tells whether retrying the same call is safe and could
+// succeed: nothing was acted on (connection refused, a 503...), or the
+// operation is safe to repeat (reads, deletes by id, acks). It is false
+// after an unknown outcome of an enqueue, which a retry could duplicate
+// (give jobs a UniqueKey to make such retries safe).
+func (e *Error) Retryable() bool { return e.retryable }
+
+// OutcomeUnknown tells whether the request may have reached the server
+// with no answer saying what happened (the connection was lost after the
+// request was sent, the read timeout expired): the server may or may not
+// have acted on it.
+func (e *Error) OutcomeUnknown() bool { return e.outcomeUnknown }
 
 func (e *Error) Error() string {
 	if e.sentinel {
@@ -95,16 +109,25 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.cause }
 
 // Is matches the sentinels by status. ErrClient also matches 404 (every
-// 4xx), and ErrCancelled matches any cancelled call.
+// 4xx), ErrInvalidArgument every refused argument (invalid or missing: a
+// nil receiver too), and ErrCancelled matches any cancelled call.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok || !t.sentinel {
 		return false
 	}
-	if t.Code == e.Code {
-		return true
+	if t.matches != nil {
+		return t.matches(e)
 	}
-	return t.Code == StatusClient && e.Code == StatusNotFound
+	switch t.Code {
+	case e.Code:
+		return true
+	case StatusClient:
+		return e.Code == StatusNotFound
+	case StatusInvalidArg:
+		return e.Code == StatusNullArg
+	}
+	return false
 }
 
 func sentinel(code Status) *Error {
@@ -113,7 +136,7 @@ func sentinel(code Status) *Error {
 
 // Sentinels for errors.Is.
 var (
-	ErrInvalidArgument  = sentinel(StatusInvalidArg)
+	ErrInvalidArgument  = sentinel(StatusInvalidArg) // any refused argument, nil ones included
 	ErrDecode           = sentinel(StatusDecode)
 	ErrNotFound         = sentinel(StatusNotFound)
 	ErrClient           = sentinel(StatusClient) // any 4xx answer, 404 included
@@ -130,6 +153,12 @@ var (
 	ErrFrameTooLarge    = sentinel(StatusFrameTooLarge)
 	ErrBusy             = sentinel(StatusBusy)
 	ErrStreamEnded      = sentinel(StatusStreamEnded)
+
+	// ErrRetryable matches the errors whose call is safe to retry
+	// (Error.Retryable); ErrOutcomeUnknown those whose request may have
+	// been acted on without an answer saying so (Error.OutcomeUnknown).
+	ErrRetryable      = &Error{Status: "retryable", sentinel: true, matches: (*Error).Retryable}
+	ErrOutcomeUnknown = &Error{Status: "outcome unknown", sentinel: true, matches: (*Error).OutcomeUnknown}
 )
 
 // newError converts a failed call's status and error object (may be NULL)
@@ -144,7 +173,8 @@ func newError(op string, st C.enum_zizq_status, cerr *C.zizq_error) *Error {
 	defer C.zizq_error_free(cerr)
 	e.HTTPStatus = int(C.zizq_error_http_status(cerr))
 	e.Message = C.GoString(C.zizq_error_message(cerr))
-	e.Retryable = bool(C.zizq_error_retryable(cerr))
+	e.retryable = bool(C.zizq_error_retryable(cerr))
+	e.outcomeUnknown = bool(C.zizq_error_outcome_unknown(cerr))
 	var n C.size_t
 	if body := C.zizq_error_body(cerr, &n); body != nil {
 		e.Body = C.GoBytes(unsafe.Pointer(body), C.int(n))
@@ -166,6 +196,13 @@ func attachContext(ctx context.Context, e *Error) *Error {
 		e.Message = ctx.Err().Error()
 	}
 	return e
+}
+
+// nilReceiver is the error of a method called on a nil pointer (a value
+// whose constructor failed): like os.File's ErrInvalid, an error rather
+// than a panic.
+func nilReceiver(op, typ string) *Error {
+	return goError(op, StatusNullArg, "called on a nil %s", typ)
 }
 
 func goError(op string, code Status, format string, args ...any) *Error {

@@ -28,7 +28,7 @@ func TestInjectedHTTPErrors(t *testing.T) {
 			_, err := c.Enqueue(ctx, EnqueueRequest{Type: "t", Queue: "q", Payload: 1})
 			var zerr *Error
 			if !errors.As(err, &zerr) || !errors.Is(err, tc.sentinel) || zerr.HTTPStatus != tc.status ||
-				zerr.Retryable != tc.retryable || zerr.Message != "injected fault" || len(zerr.Body) == 0 {
+				zerr.Retryable() != tc.retryable || zerr.Message != "injected fault" || len(zerr.Body) == 0 {
 				t.Fatalf("HTTP %d: %#v", tc.status, err)
 			}
 			if tc.status >= 500 && errors.Is(err, ErrClient) {
@@ -49,14 +49,35 @@ func TestInjectedHTTPErrors(t *testing.T) {
 		if err := c.AckBulk(ctx, []string{"x"}); !errors.Is(err, ErrServer) {
 			t.Fatalf("bulk ack 500: %v", err)
 		}
-		// A reset connection is a retryable transport error (or a transparent retry for GET).
+		// A connection reset after the request was read is a transport error
+		// (a transparent retry for GET); not retryable for an enqueue, which
+		// the server may have performed.
 		faults(t, map[string]any{"reset_connections": 1})
 		_, err := c.Enqueue(ctx, EnqueueRequest{Type: "t", Queue: "q", Payload: 1})
 		var zerr *Error
-		if !errors.As(err, &zerr) || !zerr.Retryable || !(errors.Is(err, ErrConnection) || errors.Is(err, ErrTimeout)) {
+		if !errors.As(err, &zerr) || zerr.Retryable() || !(errors.Is(err, ErrConnection) || errors.Is(err, ErrTimeout)) {
 			t.Fatalf("reset connection: %v", err)
 		}
 		must(c.Health(ctx))(t)
+	})
+}
+
+func TestSilentConnectionIsReplaced(t *testing.T) {
+	requireOwnServer(t)
+	eachFormat(t, func(t *testing.T, c *Client) {
+		ctx := ctxT(t)
+		short := newClient(t, c.Format(), WithReadTimeout(300*time.Millisecond))
+		must(short.Health(ctx))(t)
+		// The connection goes silent: the request is read, never answered,
+		// and nothing closes the connection.
+		faults(t, map[string]any{"blackhole": 1})
+		if _, err := short.Health(ctx); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("silent connection: %v", err)
+		}
+		// The next calls use a fresh connection.
+		must(short.Health(ctx))(t)
+		job := must(short.Enqueue(ctx, EnqueueRequest{Type: "t", Queue: "q", Payload: 1}))(t)
+		must(short.GetJob(ctx, job.ID))(t)
 	})
 }
 
@@ -107,7 +128,7 @@ func TestContextCancellation(t *testing.T) {
 		faults(t, map[string]any{"delay_ms": 2000})
 		_, err = slow.Health(context.Background())
 		var zerr *Error
-		if !errors.Is(err, ErrTimeout) || !errors.As(err, &zerr) || !zerr.Retryable || errors.Is(err, context.DeadlineExceeded) {
+		if !errors.Is(err, ErrTimeout) || !errors.As(err, &zerr) || !zerr.Retryable() || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("read timeout: %v", err)
 		}
 	})

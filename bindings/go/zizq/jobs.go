@@ -52,10 +52,13 @@ func (c *Client) EnqueueBulk(ctx context.Context, jobs []EnqueueRequest) ([]*Job
 
 // GetJob fetches one job with its payload; ErrNotFound for an unknown id.
 func (c *Client) GetJob(ctx context.Context, id string) (*Job, error) {
-	cid := cString(id)
+	cid, err := cString("GetJob", "id", id)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cid)
 	out := &Job{}
-	err := c.fetchDoc(ctx, "GetJob", out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
+	err = c.fetchDoc(ctx, "GetJob", out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_get_job(h, cid, buf, cerr)
 	})
 	if err != nil {
@@ -225,7 +228,10 @@ func (c *Client) UpdateJob(ctx context.Context, id string, update JobUpdate) (*J
 	if err != nil {
 		return nil, err
 	}
-	cid := cString(id)
+	cid, err := cString("UpdateJob", "id", id)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cid)
 	out := &Job{}
 	err = c.fetchDoc(ctx, "UpdateJob", out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
@@ -252,7 +258,10 @@ func (c *Client) UpdateAllJobs(ctx context.Context, where JobFilter, apply JobUp
 
 // DeleteJob deletes one job, whatever its status.
 func (c *Client) DeleteJob(ctx context.Context, id string) error {
-	cid := cString(id)
+	cid, err := cString("DeleteJob", "id", id)
+	if err != nil {
+		return err
+	}
 	defer freeCString(cid)
 	return c.call(ctx, "DeleteJob", func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_delete_job(h, cid, cerr)
@@ -289,7 +298,10 @@ func (c *Client) GetPath(ctx context.Context, path string) (json.RawMessage, err
 }
 
 func (c *Client) getPathInto(ctx context.Context, op, path string, out any) error {
-	cpath := cString(path)
+	cpath, err := cString(op, "path", path)
+	if err != nil {
+		return err
+	}
 	defer freeCString(cpath)
 	return c.fetchDoc(ctx, op, out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_get_path(h, cpath, buf, cerr)

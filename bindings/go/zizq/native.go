@@ -9,6 +9,7 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"unsafe"
 )
 
@@ -70,9 +71,15 @@ func bytesPtr(b []byte) *C.uint8_t {
 	return (*C.uint8_t)(unsafe.Pointer(&b[0]))
 }
 
-// cString allocates a C copy of s; free it with C.free.
-func cString(s string) *C.char {
-	return C.CString(s)
+// cString allocates a C copy of s, the argument name of the call op; free
+// it with freeCString. A NUL byte is refused (ErrInvalidArgument): C would
+// see the string cut there. Empty ids and invalid UTF-8 are left to
+// libzizq, which refuses them.
+func cString(op, name, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, goError(op, StatusInvalidArg, "%s must not contain NUL bytes", name)
+	}
+	return C.CString(s), nil
 }
 
 func freeCString(s *C.char) {

@@ -14,7 +14,10 @@ import (
 // ReportSuccess acknowledges an in-flight job (marks it completed).
 // ErrNotFound when the job is not in flight.
 func (c *Client) ReportSuccess(ctx context.Context, id string) error {
-	cid := cString(id)
+	cid, err := cString("ReportSuccess", "id", id)
+	if err != nil {
+		return err
+	}
 	defer freeCString(cid)
 	return c.call(ctx, "ReportSuccess", func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_report_success(h, cid, cerr)
@@ -83,7 +86,10 @@ func (c *Client) ReportFailure(ctx context.Context, id string, failure Failure) 
 	if err != nil {
 		return nil, err
 	}
-	cid := cString(id)
+	cid, err := cString("ReportFailure", "id", id)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cid)
 	out := &Job{}
 	err = c.fetchDoc(ctx, "ReportFailure", out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
@@ -125,7 +131,10 @@ func (c *Client) ListErrors(ctx context.Context, id string, opts ListErrorsOptio
 	if err != nil {
 		return nil, err
 	}
-	cid := cString(id)
+	cid, err := cString("ListErrors", "id", id)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cid)
 	page := &ErrorPage{client: c}
 	err = c.fetchDoc(ctx, "ListErrors", page, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
@@ -139,10 +148,13 @@ func (c *Client) ListErrors(ctx context.Context, id string, opts ListErrorsOptio
 
 // GetError fetches the error record of one attempt (1-based).
 func (c *Client) GetError(ctx context.Context, id string, attempt uint32) (*ErrorRecord, error) {
-	cid := cString(id)
+	cid, err := cString("GetError", "id", id)
+	if err != nil {
+		return nil, err
+	}
 	defer freeCString(cid)
 	out := &ErrorRecord{}
-	err := c.fetchDoc(ctx, "GetError", out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
+	err = c.fetchDoc(ctx, "GetError", out, func(h *C.zizq_client, buf *C.zizq_buf, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_get_error(h, cid, C.uint32_t(attempt), buf, cerr)
 	})
 	if err != nil {

@@ -56,9 +56,15 @@ func (c *Client) ServerVersion(ctx context.Context) (string, error) {
 // for none). It returns the HTTP status and the raw body; only transport
 // failures are errors.
 func (c *Client) Request(ctx context.Context, method, path string, body []byte) (int, []byte, error) {
-	cm := cString(method)
+	cm, err := cString("Request", "method", method)
+	if err != nil {
+		return 0, nil, err
+	}
 	defer freeCString(cm)
-	cp := cString(path)
+	cp, err := cString("Request", "path", path)
+	if err != nil {
+		return 0, nil, err
+	}
 	defer freeCString(cp)
 	var status C.uint16_t
 	var buf C.zizq_buf
@@ -69,7 +75,7 @@ func (c *Client) Request(ctx context.Context, method, path string, body []byte) 
 			bodyPtr = (*C.uint8_t)(unsafe.Pointer(&emptyBody))
 		}
 	}
-	err := c.call(ctx, "Request", func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status {
+	err = c.call(ctx, "Request", func(h *C.zizq_client, cerr **C.zizq_error) C.enum_zizq_status {
 		return C.zizq_request(h, cm, cp, bodyPtr, C.size_t(len(body)), &status, &buf, cerr)
 	})
 	if err != nil {

@@ -86,6 +86,9 @@ func (c *Client) TakeJobs(ctx context.Context, opts TakeOptions) (*TakeStream, e
 // ended it, ErrClosed after Close, ErrTimeout when it stayed silent longer
 // than the stream idle timeout, ErrStream / ErrConnection when it failed.
 func (t *TakeStream) Next(ctx context.Context) (*Job, error) {
+	if t == nil {
+		return nil, nilReceiver("Next", "*TakeStream")
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.pending) == 0 {
@@ -104,6 +107,9 @@ func (t *TakeStream) Next(ctx context.Context) (*Job, error) {
 // NextBatch returns the jobs that arrived (at least one, at most max; 0 =
 // all buffered), waiting like Next.
 func (t *TakeStream) NextBatch(ctx context.Context, max int) ([]*Job, error) {
+	if t == nil {
+		return nil, nilReceiver("NextBatch", "*TakeStream")
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.pending) > 0 {
@@ -185,6 +191,9 @@ func batchJobs(format Format, batch *C.zizq_batch) ([]*Job, error) {
 // unacknowledged jobs) and a waiting Next returns ErrClosed. Any
 // goroutine; idempotent.
 func (t *TakeStream) Close() error {
+	if t == nil {
+		return nilReceiver("Close", "*TakeStream")
+	}
 	// Closing first wakes a reader holding t.mu; then free under t.mu.
 	t.once.Do(func() {
 		C.zizq_take_close(t.h)

@@ -143,6 +143,9 @@ func (w *Worker) doc(concurrency int) map[string]any {
 // server refused the take stream with a 4xx: that error is returned). A
 // worker runs once.
 func (w *Worker) Run(ctx context.Context, concurrency int, handler Handler) error {
+	if w == nil {
+		return nilReceiver("Run", "*Worker")
+	}
 	if concurrency < 1 {
 		return goError("Run", StatusInvalidArg, "concurrency must be at least 1")
 	}
@@ -274,14 +277,18 @@ func (w *Worker) invoke(ctx context.Context, handler Handler, job *Job) (failure
 // refused because the worker already shut down is dropped: the server
 // requeues the job.
 func (w *Worker) resolve(job *Job, failure *Failure) {
-	id := cString(job.ID)
+	id, err := cString("Run", "id", job.ID)
+	if err != nil {
+		return // an id C cannot carry: the job is requeued when the stream closes
+	}
 	defer freeCString(id)
 	var cerr *C.zizq_error
 	var st C.enum_zizq_status
 	if failure == nil {
 		st = C.zizq_worker_ack(w.w, id, &cerr)
 	} else {
-		doc, err := w.client.encode(failure.doc())
+		var doc []byte
+		doc, err = w.client.encode(failure.doc())
 		if err != nil {
 			doc, _ = w.client.encode(map[string]any{"message": "unencodable failure"})
 		}
@@ -300,6 +307,9 @@ func (w *Worker) resolve(job *Job, failure *Failure) {
 // handlers' context is then cancelled. Idempotent; any goroutine but a
 // handler.
 func (w *Worker) Shutdown(timeout time.Duration) error {
+	if w == nil {
+		return nilReceiver("Shutdown", "*Worker")
+	}
 	w.mu.Lock()
 	w.stopped = true
 	h := w.w
@@ -349,6 +359,9 @@ type WorkerStats struct {
 // Stats returns the worker's counters.
 func (w *Worker) Stats() (WorkerStats, error) {
 	var stats WorkerStats
+	if w == nil {
+		return stats, nilReceiver("Stats", "*Worker")
+	}
 	w.mu.Lock()
 	h := w.w
 	w.mu.Unlock()

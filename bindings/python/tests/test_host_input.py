@@ -85,6 +85,10 @@ class HostInputTests:
                 f"attempt={value!r}")
 
     def test_wrong_bulk_ids_are_refused(self):
+        for ids in ("an-id", None):
+            self.assert_refused_without_request(
+                TypeError, lambda: self.client.report_success_bulk(ids),
+                f"report_success_bulk({ids!r})")
         for ids in ([None], [123], ["a", ""], [b"\xff"]):
             self.assert_refused_without_request(
                 (TypeError, ValueError), lambda: self.client.report_success_bulk(ids),
@@ -95,6 +99,12 @@ class HostInputTests:
                                 ("http://h\0:1", ValueError)]:
             with self.assertRaises(expected, msg=repr(value)):
                 zizq.Client(value, format=self.FORMAT)
+
+    def test_wrong_timeouts_are_refused(self):
+        for options in ({"read_timeout": "5"}, {"stream_idle_timeout": None},
+                        {"read_timeout": True}):
+            with self.assertRaises(TypeError, msg=repr(options)):
+                zizq.Client(self.server.url, format=self.FORMAT, **options)
 
     def test_the_url_is_the_normalised_one_of_libzizq(self):
         client = self.new_client(url=self.server.url + "/")

@@ -197,6 +197,10 @@ class WorkerTests:
             zizq.Worker(self.client)
         with self.assertRaises(ValueError):
             zizq.Worker(self.client, threads=0, handler=print)
+        for client, threads in ((None, 1), (self.client.url, 1), (self.client, "2"),
+                                (self.client, 2.5), (self.client, True)):
+            with self.assertRaises(TypeError, msg=repr((client, threads))):
+                zizq.Worker(client, threads=threads, handler=print)
         idle = zizq.Worker(self.client, handler=print)
         self.assertEqual({"state": "not started"}, idle.stats())
         self.assertTrue(idle.stop())

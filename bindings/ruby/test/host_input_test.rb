@@ -81,6 +81,11 @@ class HostInputTest < ZizqTest
   end
 
   def test_wrong_bulk_ids_are_refused
+    ["an-id", nil].each do |ids|
+      assert_refused_without_request(TypeError, "report_success_bulk(#{ids.inspect})") do
+        client.report_success_bulk(ids)
+      end
+    end
     [[nil], [123], ["a", ""]].each do |ids|
       assert_refused_without_request(ArgumentError, "report_success_bulk(#{ids.inspect})") do
         client.report_success_bulk(ids)

@@ -158,6 +158,9 @@ class WorkerTest < ZizqTest
   def test_arguments
     assert_raises(ArgumentError) { Zizq::Worker.new(client: client) }
     assert_raises(ArgumentError) { Zizq::Worker.new(client: client, threads: 0) { nil } }
+    [[nil, 1], [client.url, 1], [client, "2"], [client, 2.5]].each do |wrong_client, threads|
+      assert_raises(TypeError) { Zizq::Worker.new(client: wrong_client, threads: threads) { nil } }
+    end
     idle = Zizq::Worker.new(client: client) { nil }
     assert_equal({ state: "not started" }, idle.stats)
     assert idle.stop

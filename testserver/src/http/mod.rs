@@ -81,6 +81,11 @@ pub(crate) async fn handle(
         conn.abort();
         std::future::pending::<()>().await;
     }
+    if let Some(epoch) = app.faults.take_blackhole() {
+        // The request has been read; it is never answered.
+        conn.freeze(epoch);
+        std::future::pending::<()>().await;
+    }
     let delay = app.faults.delay_ms();
     if delay > 0 {
         tokio::time::sleep(Duration::from_millis(delay)).await;

@@ -160,6 +160,7 @@ SIGNATURES = {
     "zizq_error_message": (c_char_p, [_h]),
     "zizq_error_body": (c_void_p, [_h, POINTER(c_size_t)]),
     "zizq_error_retryable": (c_bool, [_h]),
+    "zizq_error_outcome_unknown": (c_bool, [_h]),
     "zizq_error_free": (None, [_h]),
     "zizq_enqueue": (_st, [_h, *_doc, _buf, _err]),
     "zizq_enqueue_bulk": (_st, [_h, *_doc, _buf, _err]),

@@ -129,8 +129,8 @@ class Client:
         self._fmt = FORMATS[format]
         native_options: Document = {
             "format": format,
-            "read_timeout_ms": int(read_timeout * 1000),
-            "stream_idle_timeout_ms": int(stream_idle_timeout * 1000),
+            "read_timeout_ms": _wire.ms(read_timeout),
+            "stream_idle_timeout_ms": _wire.ms(stream_idle_timeout),
         }
         tls_options = _tls_option(tls)
         if tls_options is not None:
@@ -302,6 +302,8 @@ class Client:
     def report_success_bulk(self, ids: Iterable[str]) -> None:
         """Mark in-flight jobs completed. Ids no longer in flight are ignored
         (the server's 422 counts as success, as in the seed)."""
+        if isinstance(ids, (str, bytes)):  # iterating it would ack each character
+            raise TypeError("ids must be a list of ids, not a single id")
         self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": list(ids)}))
 
     ack_bulk = report_success_bulk

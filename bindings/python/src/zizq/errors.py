@@ -14,15 +14,21 @@ class Error(Exception):
     which are ValueError / TypeError, excepted).
 
     Errors from libzizq carry their status name in ``zizq_status`` (e.g.
-    ``"ZIZQ_E_NOT_FOUND"``) and ``retryable``: whether the same call could
-    succeed later (transport failures, timeouts, 5xx). Every attribute
-    survives pickling (errors crossing a process pool)."""
+    ``"ZIZQ_E_NOT_FOUND"``), ``retryable`` and ``outcome_unknown``. Every
+    attribute survives pickling (errors crossing a process pool)."""
 
     #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``; None for errors
     #: raised by the package itself.
     zizq_status: str | None = None
-    #: Whether the same call could succeed later.
+    #: Whether retrying the same call is safe and could succeed: nothing was
+    #: acted on (connection refused, 503...), or the operation is safe to
+    #: repeat (reads, deletes by id, acks). False after an unknown outcome of
+    #: an enqueue, which a retry could duplicate.
     retryable: bool = False
+    #: Whether the request may have reached the server with no answer saying
+    #: what happened (connection lost after sending, read timeout): the
+    #: server may or may not have acted on it.
+    outcome_unknown: bool = False
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -92,6 +98,7 @@ def from_native(status: int, error: int | None) -> Exception:
         try:
             message = lib.zizq_error_message(error).decode("utf-8", "replace")
             retryable = lib.zizq_error_retryable(error)
+            outcome_unknown = lib.zizq_error_outcome_unknown(error)
             if issubclass(klass, ResponseError):
                 exc = klass(message, status=lib.zizq_error_http_status(error),
                             body=_body_of(error))
@@ -99,6 +106,7 @@ def from_native(status: int, error: int | None) -> Exception:
                 exc = klass(message)
             # Every exception from libzizq carries these, ValueError included.
             exc.retryable = retryable  # type: ignore[attr-defined]
+            exc.outcome_unknown = outcome_unknown  # type: ignore[attr-defined]
         finally:
             lib.zizq_error_free(error)
     exc.zizq_status = name  # type: ignore[attr-defined]

@@ -111,7 +111,10 @@ class Worker:
                  options: Mapping[str, Any] | None = None) -> None:
         if handler is None or not callable(handler):
             raise TypeError("zizq.Worker needs handler=callable(job)")
-        threads = int(threads)
+        if not isinstance(client, Client):
+            raise TypeError(f"zizq.Worker needs a zizq.Client, not {type(client).__name__}")
+        if isinstance(threads, bool) or not isinstance(threads, int):
+            raise TypeError(f"threads must be an int, not {type(threads).__name__}")
         if threads < 1:
             raise ValueError("threads must be at least 1")
         if isinstance(queues, str):

@@ -3,15 +3,25 @@
 module Zizq
   # Base class of every error this gem raises (argument errors excepted).
   class Error < StandardError
-    def initialize(message = nil, retryable: false)
+    def initialize(message = nil, retryable: false, outcome_unknown: false)
       @retryable = retryable
+      @outcome_unknown = outcome_unknown
       super(message)
     end
 
-    # Whether the same call could succeed later (transport failures,
-    # timeouts, 5xx), as libzizq reports it.
+    # Whether retrying the same call is safe and could succeed: nothing was
+    # acted on (connection refused, 503...), or the operation is safe to
+    # repeat (reads, deletes by id, acks). False after an unknown outcome
+    # of an enqueue, which a retry could duplicate.
     def retryable?
       @retryable
+    end
+
+    # Whether the request may have reached the server with no answer saying
+    # what happened (connection lost after sending, read timeout): the
+    # server may or may not have acted on it.
+    def outcome_unknown?
+      @outcome_unknown
     end
   end
 
@@ -84,7 +94,8 @@ module Zizq
         message = Native.zizq_error_message(error).dup.force_encoding(Encoding::UTF_8)
         return klass.new(message) unless klass <= Error
 
-        flags = { retryable: Native.zizq_error_retryable(error) }
+        flags = { retryable: Native.zizq_error_retryable(error),
+                  outcome_unknown: Native.zizq_error_outcome_unknown(error) }
         return klass.new(message, **flags) unless klass <= ResponseError
 
         klass.new(message, status: Native.zizq_error_http_status(error), body: body_of(error), **flags)

@@ -83,6 +83,7 @@ module Zizq
     attach_function :zizq_error_message, [:pointer], :string
     attach_function :zizq_error_body, %i[pointer pointer], :pointer
     attach_function :zizq_error_retryable, [:pointer], :bool
+    attach_function :zizq_error_outcome_unknown, [:pointer], :bool
     attach_function :zizq_error_free, [:pointer], :void
 
     # Clients.

@@ -31,11 +31,13 @@ module Zizq
     # server may hand to this worker at once.
     def initialize(client:, queues: [], threads: 5, prefetch: nil, worker_id: nil, &handler)
       raise ArgumentError, "Zizq::Worker needs a block to run for each job" unless handler
-      raise ArgumentError, "threads must be at least 1" unless threads.to_i >= 1
+      raise TypeError, "client must be a Zizq::Client, not #{client.inspect}" unless client.is_a?(Client)
+      raise TypeError, "threads must be an Integer, not #{threads.inspect}" unless threads.is_a?(Integer)
+      raise ArgumentError, "threads must be at least 1" unless threads >= 1
 
       @client = client
       @handler = handler
-      @thread_count = threads.to_i
+      @thread_count = threads
       @options = { queues: queues, prefetch: prefetch || (2 * @thread_count),
                    worker_id: worker_id }.compact
       @threads = []

@@ -13,7 +13,7 @@ module Zizq
     # Mark in-flight jobs completed. Ids that are no longer in flight are
     # ignored (the server's 422 counts as success, as in the seed).
     def report_success_bulk(ids)
-      perform(:zizq_report_success_bulk, *doc({ ids: ids.to_a }))
+      perform(:zizq_report_success_bulk, *doc({ ids: Arguments.list(ids, "ids") }))
       nil
     end
     alias ack_bulk report_success_bulk
