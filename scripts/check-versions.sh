@@ -51,8 +51,10 @@ same "zizq.pc" "$(PKG_CONFIG_PATH="$stage/lib/pkgconfig" pkg-config --modversion
 same "zizqConfigVersion.cmake" \
   "$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$stage/lib/cmake/zizq/zizqConfigVersion.cmake")"
 
-# The Python package: a static [project] version, or a dynamic one that
-# maturin takes from the Cargo.toml it builds (checked above as a crate).
+# The Python package: a static [project] version, or a dynamic one that its
+# build (maturin, or bindings/python/setup.py through `cargo metadata`) takes
+# from the crate, checked above; the install test checks the built wheel's
+# zizq.__version__ against the library it carries.
 same "bindings/python/pyproject.toml" "$(python3 - "$version" <<'EOF'
 import sys, tomllib
 with open("bindings/python/pyproject.toml", "rb") as f:
@@ -60,8 +62,9 @@ with open("bindings/python/pyproject.toml", "rb") as f:
 project = meta["project"]
 if "version" in project:
     print(project["version"])
-elif "version" in project.get("dynamic", []) and meta["build-system"]["build-backend"] == "maturin":
-    print(sys.argv[1])  # maturin's version is the crate's, checked with the crates
+elif "version" in project.get("dynamic", []) and meta["build-system"]["build-backend"] in (
+        "maturin", "setuptools.build_meta"):
+    print(sys.argv[1])  # the crate's version, checked with the crates
 else:
     print("dynamic: teach scripts/check-versions.sh where it comes from")
 EOF

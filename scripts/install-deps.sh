@@ -2,7 +2,8 @@
 # Install what `make test` needs when it is missing: C and C++ compilers,
 # pkg-config and cmake (the install test), openssl (test certificates), Go
 # (the Go shim, cgo) and the Ruby stack Debian ships (ruby, ruby-ffi,
-# ruby-msgpack, minitest). Python needs only python3.
+# ruby-msgpack, minitest, rake). Python needs python3 and its venv module;
+# the Python install test fetches setuptools and mypy from PyPI into its venv.
 set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(gcc)
@@ -12,6 +13,11 @@ command -v cmake >/dev/null || need+=(cmake)
 command -v python3 >/dev/null || need+=(python3)
 command -v go >/dev/null || need+=(golang-go)
 command -v openssl >/dev/null || need+=(openssl)
+# The wheel and gem builds strip libzizq's debug info; the Python install
+# test makes venvs; the gem is built with rake.
+command -v strip >/dev/null || need+=(binutils)
+python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
+command -v rake >/dev/null || need+=(rake)
 command -v ruby >/dev/null || need+=(ruby)
 if command -v ruby >/dev/null; then
   ruby -e 'require "ffi"' 2>/dev/null || need+=(ruby-ffi)

@@ -10,11 +10,11 @@
 #   scripts/test-install.sh c go         some of them
 #
 # Needs a release build (`make build`). Each section is a function named
-# after it, listed in SECTIONS; the Python wheel and the Ruby gem add
-# `python` and `ruby` sections (see the hooks at the end).
+# after it, listed in SECTIONS. The python and ruby sections do not use the
+# `make install` prefix: the wheel and the gem carry their own libzizq.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-SECTIONS=(make c cmake go)
+SECTIONS=(make c cmake go python ruby)
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/zizq-install.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
@@ -136,9 +136,19 @@ EOF
   run_quickstart 'jobs left in emails: 0' ./app
 }
 
-# Hooks for the other packages: define `section_python` (the platform wheel
-# in a fresh venv) and `section_ruby` (the gem), and add `python` and `ruby`
-# to SECTIONS above.
+# The platform wheel, built with pip (reusing the release build) and
+# installed into a fresh venv; its quick start, and mypy --strict on a typed
+# user program (bindings/python/test_install.sh).
+section_python() {
+  "$root/bindings/python/test_install.sh"
+}
+
+# The platform gem, built with rake (reusing the release build) and installed
+# into a temporary GEM_HOME; a check of the installed gem and its quick start
+# (bindings/ruby/test_install.sh).
+section_ruby() {
+  "$root/bindings/ruby/test_install.sh"
+}
 
 selected=("$@")
 [ ${#selected[@]} -gt 0 ] || selected=("${SECTIONS[@]}")

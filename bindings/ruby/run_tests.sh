@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole Ruby suite: every test once per format (msgpack, then json),
-# then the installed-gem test. Uses ZIZQ_LIB (libzizq.so) and
+# then the RBS signatures check. (test_install.sh tests the installed gem.)
+# Uses ZIZQ_LIB (libzizq.so) and
 # ZIZQ_TESTSERVER (zizq-testserver), defaulting to the release builds, or
 # ZIZQ_TEST_URL to run against an existing server. Exits non-zero on any
 # failure.
@@ -13,5 +14,9 @@ for format in msgpack json; do
     -e 'Dir.glob("test/*_test.rb").sort.each { |file| require File.expand_path(file) }'
 done
 
-echo "== Ruby gem install test"
-sh test/gem_install_test.sh
+if ruby -e 'require "rbs"' 2> /dev/null; then
+  echo "== Ruby signatures (sig/)"
+  ZIZQ_LIB=${ZIZQ_LIB:-$(pwd)/../../target/release/libzizq.so} rake sig
+else
+  echo "== Ruby signatures: the rbs library is not installed, not checked"
+fi

@@ -12,9 +12,14 @@ Gem::Specification.new do |spec|
   spec.license = "MIT"
   spec.required_ruby_version = ">= 3.1"
 
-  # The library is copied into lib/zizq/native/ by the build step
-  # (test/gem_install_test.sh shows it); without it the gem needs ZIZQ_LIB.
-  spec.files = Dir["lib/**/*.rb"] + Dir["lib/zizq/native/libzizq.so"] + ["README.md"]
+  # A platform gem: it carries libzizq, which `rake gem` (see the Rakefile)
+  # puts at lib/zizq/native/ in the copy it builds the gem from, so installing
+  # it needs no Rust toolchain.
+  # Without that file `gem build` refuses the spec ("... are not files"): run
+  # `rake gem`, not `gem build`.
+  native = "lib/zizq/native/libzizq.so"
+  spec.platform = Gem::Platform.local
+  spec.files = Dir.chdir(__dir__) { Dir["lib/**/*.rb"] + Dir["sig/**/*.rbs"] } + [native, "README.md"]
   spec.require_paths = ["lib"]
 
   spec.add_dependency "ffi", "~> 1.15"

@@ -1,17 +1,11 @@
-"""The quick start of bindings/python/README.md, as a script:
+"""The quick start of bindings/python/README.md, as a script, for the
+installed package (pip install ./bindings/python):
 
     ZIZQ_URL=http://127.0.0.1:7890 python3 examples/quickstart.py
-
-From the source tree it imports the package from ../src and finds
-../../target/release/libzizq.so (or ZIZQ_LIB); with the package installed
-it uses that.
 """
 
 import os
-import sys
 import time
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
 
 import zizq
 
@@ -27,9 +21,9 @@ with zizq.Client(os.environ["ZIZQ_URL"]) as client:
     print(f"jobs left in emails: {client.count_jobs(queue='emails')}")
 
     # A worker: four threads, failures are nacked with their traceback.
-    done = []
+    done: list[int] = []
 
-    def handler(job):
+    def handler(job: zizq.Job) -> None:
         if job.payload["n"] == 3:
             raise RuntimeError("three is unlucky")
         done.append(job.payload["n"])

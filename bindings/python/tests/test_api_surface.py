@@ -1,6 +1,8 @@
 """zizq.Client offers the seed's methods (snake_case, as in the seed)."""
 
 import inspect
+import os
+import typing
 import unittest
 
 from .support import zizq
@@ -82,3 +84,26 @@ class ApiSurfaceTest(unittest.TestCase):
             if value:
                 self.assertIn(name, zizq.errors.CLASSES)
         self.assertEqual("ZIZQ_UNKNOWN", native.status_name(len(native.STATUS_NAMES)))
+
+    def test_every_public_method_and_property_has_a_docstring(self):
+        classes = [getattr(zizq, name) for name in zizq.__all__
+                   if inspect.isclass(getattr(zizq, name))]
+        undocumented = []
+        for cls in classes:
+            for name, member in vars(cls).items():
+                if name.startswith("_") or not (inspect.isfunction(member)
+                                                or isinstance(member, (property, staticmethod))):
+                    continue
+                if not inspect.getdoc(getattr(cls, name)):
+                    undocumented.append(f"{cls.__name__}.{name}")
+        self.assertEqual([], undocumented)
+        functions = [getattr(zizq, name) for name in zizq.__all__
+                     if inspect.isfunction(getattr(zizq, name))]
+        self.assertEqual([], [f.__name__ for f in functions if not inspect.getdoc(f)])
+
+    def test_the_package_is_typed(self):
+        package = os.path.dirname(zizq.__file__)
+        self.assertTrue(os.path.isfile(os.path.join(package, "py.typed")))
+        hints = typing.get_type_hints(zizq.Client.take_jobs)
+        self.assertEqual({"callback", "prefetch", "queues", "worker_id", "on_connect",
+                          "on_response", "return"}, set(hints))

@@ -4,14 +4,14 @@ import os
 import subprocess
 import sys
 
-from . import PYTHON_ROOT
+from . import PYTHON_ROOT, SRC
 from .support import ZizqTestCase
 
 
 class QuickstartTest(ZizqTestCase):
     def test_quickstart_runs(self):
         script = os.path.join(PYTHON_ROOT, "examples", "quickstart.py")
-        env = dict(os.environ, ZIZQ_URL=self.server.url)
+        env = dict(os.environ, ZIZQ_URL=self.server.url, PYTHONPATH=SRC)
         result = subprocess.run([sys.executable, script], env=env, capture_output=True,
                                 text=True, timeout=30)
         self.assertEqual(0, result.returncode, result.stderr)

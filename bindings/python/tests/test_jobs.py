@@ -1,5 +1,6 @@
 """Enqueue, queries, pagination, updates and deletes."""
 
+import collections
 import datetime
 import time
 
@@ -110,6 +111,24 @@ class JobsTests:
         self.assertIsInstance(error, zizq.ClientError)
         self.assertIsInstance(error, zizq.ResponseError)
         self.assertIsInstance(error, zizq.Error)
+
+    def test_jobs_are_equal_and_hash_alike_by_id(self):
+        job = self.client.enqueue(queue="eq", type="t", payload=1)
+        other = self.client.enqueue(queue="eq", type="t", payload=1)
+        fetched = self.client.get_job(job.id)
+        updated = self.client.update_job(job.id, priority=7)
+        self.assertEqual(7, updated.priority)
+        self.assertEqual(job, fetched)
+        self.assertEqual(job, updated, "another snapshot of the same job is the same job")
+        self.assertNotEqual(job, other)
+        self.assertEqual(hash(job), hash(updated))
+        self.assertEqual({job.id: 2, other.id: 1},
+                         {j.id: n for j, n in collections.Counter([job, fetched, other]).items()})
+        self.assertNotEqual(job, job.to_dict())
+        page = self.client.list_jobs(queue="eq")
+        self.assertEqual(page, self.client.list_jobs(queue="eq"), "other resources: by document")
+        with self.assertRaises(TypeError):
+            hash(page)
 
     def test_ids_and_names_are_percent_encoded(self):
         with self.assertRaises(zizq.NotFoundError):

@@ -1,11 +1,9 @@
 # frozen_string_literal: true
 
-# The quick start of bindings/ruby/README.md, as a script:
+# The quick start of bindings/ruby/README.md, as a script, for the
+# installed gem (`rake gem`, then `gem install`):
 #
-#   ZIZQ_URL=http://127.0.0.1:7890 ruby -Ilib examples/quickstart.rb
-#
-# (with the gem installed, drop -Ilib; from the source tree, ZIZQ_LIB must
-# point at libzizq.so).
+#   ZIZQ_URL=http://127.0.0.1:7890 ruby examples/quickstart.rb
 require "zizq"
 
 client = Zizq::Client.new(url: ENV.fetch("ZIZQ_URL"))

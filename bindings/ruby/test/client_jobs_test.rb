@@ -88,6 +88,21 @@ class ClientJobsTest < ZizqTest
     assert_kind_of Zizq::ClientError, error
   end
 
+  def test_jobs_are_equal_and_hash_alike_by_id
+    job = enqueue_job
+    other = enqueue_job
+    updated = client.update_job(job.id, priority: 7)
+    assert_equal 7, updated.priority
+    assert_equal job, client.get_job(job.id)
+    assert_equal job, updated, "another snapshot of the same job is the same job"
+    refute_equal job, other
+    assert job.eql?(updated)
+    assert_equal [job.id, other.id], [job, updated, other].uniq.map(&:id)
+    assert_equal({ job => 2, other => 1 }, [job, updated, other].tally)
+    page = client.list_jobs(queue: job.queue)
+    assert_equal page, client.list_jobs(queue: job.queue), "other resources: equal by document"
+  end
+
   def test_ids_and_names_are_percent_encoded
     assert_raises(Zizq::NotFoundError) { client.get_job("a/b?c d#e") }
     job = enqueue_job(queue: "with space/and slash")

@@ -2,9 +2,11 @@
 
 The seed's ``Zizq::Client`` as ``zizq.Client``, method for method, plus
 ``zizq.Worker`` on libzizq's worker loop and the stream parsers. libzizq is
-found through ``ZIZQ_LIB``, next to this package, or in the repository's
-``target/release``; a library of another C ABI version is refused on import.
+the copy the wheel ships inside this package, or ``ZIZQ_LIB``; a library of
+another C ABI version is refused on import.
 """
+
+from importlib import metadata as _metadata
 
 from . import _native
 from ._native import ABI_VERSION, LibraryError
@@ -33,7 +35,11 @@ from .resources import (
 )
 from .worker import Kill, Retry, Worker
 
-__version__ = "0.1.0"
+try:
+    #: The package's version: libzizq's, set in the Cargo workspace.
+    __version__: str = _metadata.version(__name__)
+except _metadata.PackageNotFoundError:  # imported from the source tree
+    __version__ = "0+source"
 
 # Public classes present themselves as zizq.X (tracebacks, reprs, and the
 # error_type a Worker reports for zizq.Retry / zizq.Kill).
@@ -75,6 +81,6 @@ __all__ = [
 ]
 
 
-def library_version():
+def library_version() -> str:
     """Version string of the loaded libzizq and its main dependencies."""
     return _native.version()

@@ -6,6 +6,8 @@ thread waiting in libzizq (a slow request, a take stream, a worker waiting
 for jobs) never stops the other Python threads.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
 from ctypes import (
@@ -21,8 +23,8 @@ from ctypes import (
 )
 from pathlib import Path
 
-# The C ABI version this package was written for (ZIZQ_ABI_VERSION).
-ABI_VERSION = 1
+#: The C ABI version this package was written for (ZIZQ_ABI_VERSION).
+ABI_VERSION: int = 1
 
 # zizq_format values.
 FORMAT_JSON = 1
@@ -30,7 +32,7 @@ FORMAT_MSGPACK = 2
 FORMATS = {"json": FORMAT_JSON, "msgpack": FORMAT_MSGPACK}
 
 # zizq_status values (stable, never reused).
-STATUS_NAMES = {
+STATUS_NAMES: dict[int, str] = {
     0: "ZIZQ_OK",
     1: "ZIZQ_E_NULL_ARG",
     2: "ZIZQ_E_INVALID_ARG",
@@ -81,24 +83,20 @@ class JobStruct(ctypes.Structure):
     ]
 
 
-def library_path():
-    """Where libzizq is: ZIZQ_LIB, else next to this package, else the
-    repository's target/release build."""
+def library_path() -> str:
+    """Where libzizq is: ZIZQ_LIB, else the copy the wheel ships inside this
+    package."""
     explicit = os.environ.get("ZIZQ_LIB", "")
     if explicit:
         if os.path.isfile(explicit):
             return explicit
         raise LibraryError(f"ZIZQ_LIB points to {explicit!r}, which is not a file")
-    here = Path(__file__).resolve().parent
-    candidates = [here / "libzizq.so"]
-    if len(here.parents) > 3:
-        candidates.append(here.parents[3] / "target" / "release" / "libzizq.so")
-    for candidate in candidates:
-        if candidate.is_file():
-            return str(candidate)
-    looked = ", ".join(str(c) for c in candidates)
+    bundled = Path(__file__).resolve().parent / "libzizq.so"
+    if bundled.is_file():
+        return str(bundled)
     raise LibraryError(
-        f"libzizq.so not found: set ZIZQ_LIB to its path (looked at {looked})"
+        f"libzizq.so not found at {bundled}: install the zizq wheel "
+        "(pip install ./bindings/python builds it) or set ZIZQ_LIB to its path"
     )
 
 
@@ -216,16 +214,17 @@ for _name, (_restype, _argtypes) in SIGNATURES.items():
     _function.argtypes = _argtypes
 
 
-def version():
+def version() -> str:
     """Version string of the loaded libzizq and its main dependencies."""
-    return lib.zizq_version().decode("utf-8")
+    return str(lib.zizq_version().decode("utf-8"))
 
 
-def status_name(status):
-    return lib.zizq_status_name(status).decode("utf-8")
+def status_name(status: int) -> str:
+    """The name of a zizq_status value, from libzizq."""
+    return str(lib.zizq_status_name(status).decode("utf-8"))
 
 
-def take_buf(buf):
+def take_buf(buf: Buf) -> bytes:
     """Copy a zizq_buf's bytes and release it."""
     try:
         return ctypes.string_at(buf.data, buf.len) if buf.len else b""
@@ -233,7 +232,7 @@ def take_buf(buf):
         lib.zizq_buf_free(ctypes.byref(buf))
 
 
-def cstr(value, what):
+def cstr(value: object, what: str) -> bytes:
     """A string argument passed to C as NUL-terminated UTF-8 (ids, names,
     paths): a str, or bytes (libzizq checks that they are UTF-8). Anything
     else is a TypeError rather than its str() (None is not the id "None")."""
@@ -249,7 +248,7 @@ def cstr(value, what):
     return data
 
 
-def uint32(value, what):
+def uint32(value: object, what: str) -> int:
     """An integer argument passed to C as uint32_t (an error's attempt)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")

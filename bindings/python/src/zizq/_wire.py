@@ -5,32 +5,41 @@ Times and durations are seconds (int, float or an aware/naive
 Everything else (validation, empty filters, encoding) is left to libzizq.
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable, Union
+
+#: A time or a duration given in seconds: a number, or (for times) a datetime.
+Seconds = Union[int, float, datetime.datetime]
+#: A server document (a JSON object): string keys, JSON values.
+Document = dict[str, Any]
 
 
 class _Sentinel:
     __slots__ = ("_name",)
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self._name = name
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return self._name
 
-    def __reduce__(self):
+    def __reduce__(self) -> str:
         return self._name.split(".")[-1]
 
 
 #: Default of the ``update_job`` / ``update_all_jobs`` fields: leave the
 #: field as it is (the key is left out of the request).
-UNCHANGED = _Sentinel("zizq.UNCHANGED")
+UNCHANGED: _Sentinel = _Sentinel("zizq.UNCHANGED")
 
 #: Reset a nullable field (``ready_at``, ``retry_limit``, ``backoff``,
 #: ``retention``) to the server's default (sent as null).
-RESET = _Sentinel("zizq.RESET")
+RESET: _Sentinel = _Sentinel("zizq.RESET")
 
 
-def ms(seconds):
+def ms(seconds: Seconds) -> int:
     """Seconds (or a datetime) to integer milliseconds."""
     if isinstance(seconds, datetime.datetime):
         seconds = seconds.timestamp()
@@ -39,12 +48,12 @@ def ms(seconds):
     return int(seconds * 1000)
 
 
-def seconds(millis):
+def seconds(millis: float | None) -> float | None:
     """Milliseconds to float seconds; None stays None."""
     return None if millis is None else millis / 1000.0
 
 
-def backoff(value):
+def backoff(value: Mapping[str, Any]) -> Document:
     """``{exponent, base, jitter}`` in seconds (as resources return it) to
     the server's ``{exponent, base_ms, jitter_ms}``; the server's form is
     sent as given."""
@@ -58,10 +67,10 @@ def backoff(value):
 _RETENTION_KEYS = {"completed": "completed_ms", "dead": "dead_ms"}
 
 
-def retention(value):
+def retention(value: Mapping[str, Any]) -> Document:
     """``{completed, dead}`` in seconds (None removes one in an update); the
     server's ``{completed_ms, dead_ms}`` is accepted too."""
-    out = {}
+    out: Document = {}
     for key, item in dict(value).items():
         wire_key = _RETENTION_KEYS.get(key)
         if wire_key:
@@ -75,11 +84,14 @@ JOB_KEYS = ("type", "queue", "payload", "priority", "ready_at", "retry_limit", "
             "retention", "unique_key", "unique_while", "batch")
 
 
-def job(type, queue, payload, priority=None, ready_at=None, retry_limit=None, backoff=None,
-        retention=None, unique_key=None, unique_while=None, batch=None):
+def job(type: str, queue: str, payload: Any, priority: int | None = None,
+        ready_at: Seconds | None = None, retry_limit: int | None = None,
+        backoff: Mapping[str, Any] | None = None, retention: Mapping[str, Any] | None = None,
+        unique_key: str | None = None, unique_while: str | None = None,
+        batch: Any = None) -> Document:
     """The enqueue document of one job. ``payload`` is always sent."""
-    doc = {"type": type, "queue": queue, "payload": payload}
-    optional = {
+    doc: Document = {"type": type, "queue": queue, "payload": payload}
+    optional: Document = {
         "priority": priority,
         "ready_at": None if ready_at is None else ms(ready_at),
         "retry_limit": retry_limit,
@@ -97,7 +109,8 @@ _backoff = backoff
 _retention = retention
 
 
-def _keywords(value, allowed, required, what):
+def _keywords(value: Mapping[str, Any], allowed: Iterable[str], required: Iterable[str],
+              what: str) -> Document:
     """A dict given where the seed takes keywords, as keyword arguments: the
     same ValueError for an unknown or a missing key as a call would raise."""
     value = dict(value)
@@ -110,19 +123,21 @@ def _keywords(value, allowed, required, what):
     return value
 
 
-def job_from_dict(value, what="job"):
+def job_from_dict(value: Mapping[str, Any], what: str = "job") -> Document:
     """A job given as a dict (``enqueue_bulk``, cron entries)."""
     return job(**_keywords(value, JOB_KEYS, ("type", "queue", "payload"), what))
 
 
-_PATCH_CONVERSIONS = {"ready_at": ms, "backoff": backoff, "retention": retention}
+_PATCH_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
+    "ready_at": ms, "backoff": backoff, "retention": retention,
+}
 
 
-def patch(fields):
+def patch(fields: Mapping[str, Any]) -> Document:
     """The patch document of ``update_job`` / ``update_all_jobs``: UNCHANGED
     leaves the key out, RESET (or None) sends null. Unknown keys are passed
     on for libzizq to refuse (ValueError)."""
-    doc = {}
+    doc: Document = {}
     for key, value in dict(fields).items():
         if value is UNCHANGED:
             continue
@@ -135,11 +150,11 @@ def patch(fields):
     return doc
 
 
-def compact(**values):
+def compact(**values: Any) -> Document:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def where(value):
+def where(value: Mapping[str, Any] | None) -> Document:
     """The ``where`` filters of delete_all_jobs / update_all_jobs (the
     filters of list_jobs); None values are left out, libzizq checks keys."""
     return {key: item for key, item in dict(value or {}).items() if item is not None}
@@ -148,12 +163,14 @@ def where(value):
 CRON_ENTRY_KEYS = ("name", "expression", "job", "timezone", "paused")
 
 
-def cron_entry(name, expression, job, timezone=None, paused=None):
-    doc = {"name": name, "expression": expression, "job": job_from_dict(job, "cron job")}
+def cron_entry(name: str, expression: str, job: Mapping[str, Any], timezone: str | None = None,
+               paused: bool | None = None) -> Document:
+    doc: Document = {"name": name, "expression": expression,
+                     "job": job_from_dict(job, "cron job")}
     doc.update(compact(timezone=timezone, paused=paused))
     return doc
 
 
-def cron_entry_from_dict(value):
+def cron_entry_from_dict(value: Mapping[str, Any]) -> Document:
     return cron_entry(**_keywords(value, CRON_ENTRY_KEYS, ("name", "expression", "job"),
                                   "cron entry"))

@@ -1,31 +1,49 @@
 """zizq.Client: the seed's Zizq::Client, method for method, with every
 request, take stream and stream parser running in libzizq."""
 
+from __future__ import annotations
+
 import ctypes
 import json
 import os
 import weakref
-from collections import namedtuple
+from collections.abc import Generator, Iterable, Mapping
 from contextlib import closing
+from typing import (
+    Any,
+    Callable,
+    NamedTuple,
+    Union,
+    overload,
+)
 
 from . import _codec, _native, _wire, errors
 from ._native import FORMATS, Buf, cstr, lib, take_buf
-from ._wire import UNCHANGED
+from ._wire import UNCHANGED, Document, Seconds, _Sentinel
 from .parser import parse_msgpack_stream, parse_ndjson
 from .resources import CronEntry, CronGroup, ErrorPage, ErrorRecord, Job, JobPage
 
-#: What ``on_response`` receives once the server accepted the take stream.
-StreamResponse = namedtuple("StreamResponse", ["status"])
+
+class StreamResponse(NamedTuple):
+    """What ``on_response`` receives once the server accepted the take stream."""
+
+    #: The HTTP status of the take stream's answer (200).
+    status: int
 
 
-def _free_handle(free_function, handle, pid):
+#: A multi-value filter of list_jobs / count_jobs: one value, a list (an
+#: empty one matches nothing), or None (no filter).
+Filter = Union[str, Iterable[str], None]
+
+
+def _free_handle(free_function: Callable[[int], None], handle: int | None, pid: int) -> None:
     # A handle created before fork() belongs to the parent: the child leaves
     # it alone (libzizq would refuse it anyway).
     if handle and os.getpid() == pid:
         free_function(handle)
 
 
-def _tls_option(tls):
+def _tls_option(tls: Mapping[str, Any] | None) -> dict[str, str] | None:
     """libzizq's ``tls`` option from ``{"ca", "client_cert", "client_key"}``:
     each PEM text or a path to a PEM file, which libzizq tells apart itself.
     libzizq's other keys (``ca_pem``, ``ca_file``...) are passed on as given."""
@@ -36,7 +54,7 @@ def _tls_option(tls):
     return {key: os.fspath(value) for key, value in tls.items() if value is not None}
 
 
-def _batch_documents(pointer):
+def _batch_documents(pointer: int | None) -> list[bytes]:
     """The job documents of a zizq_batch (none for NULL), copied out before
     the batch is released."""
     if not pointer:
@@ -57,12 +75,12 @@ class _TakeStream:
     # handlers only between two foreign calls).
     WAIT_MS = 200
 
-    def __init__(self, client_handle, options):
+    def __init__(self, client_handle: int | None, options: bytes) -> None:
         out = ctypes.c_void_p()
         errors.call(lib.zizq_take_open, client_handle, options, len(options), ctypes.byref(out))
-        self.handle = out.value
+        self.handle: int | None = out.value
 
-    def next_documents(self):
+    def next_documents(self) -> list[bytes] | None:
         """Job documents received so far (possibly none after a short wait),
         or None once the stream is over: ended by the server, or closed."""
         out = ctypes.c_void_p()
@@ -72,7 +90,7 @@ class _TakeStream:
             return None
         return _batch_documents(out.value)
 
-    def free(self):
+    def free(self) -> None:
         lib.zizq_take_free(self.handle)
         self.handle = None
 
@@ -92,20 +110,24 @@ class Client:
     waits releases the GIL. Use it as a context manager, or call ``close()``.
     """
 
-    CONTENT_TYPES = {"msgpack": "application/msgpack", "json": "application/json"}
-    STREAM_ACCEPT = {"msgpack": "application/vnd.zizq.msgpack-stream",
+    #: The content type of each format.
+    CONTENT_TYPES: dict[str, str] = {"msgpack": "application/msgpack",
+                                     "json": "application/json"}
+    #: The take stream's content type in each format.
+    STREAM_ACCEPT: dict[str, str] = {"msgpack": "application/vnd.zizq.msgpack-stream",
                      "json": "application/x-ndjson"}
 
     parse_ndjson = staticmethod(parse_ndjson)
     parse_msgpack_stream = staticmethod(parse_msgpack_stream)
 
-    def __init__(self, url, format="msgpack", read_timeout=30, stream_idle_timeout=30, tls=None,
-                 options=None):
+    def __init__(self, url: str, format: str = "msgpack", read_timeout: float = 30,
+                 stream_idle_timeout: float = 30, tls: Mapping[str, Any] | None = None,
+                 options: Mapping[str, Any] | None = None) -> None:
         if format not in FORMATS:
             raise ValueError(f"format must be 'msgpack' or 'json', not {format!r}")
         self._format = format
         self._fmt = FORMATS[format]
-        native_options = {
+        native_options: Document = {
             "format": format,
             "read_timeout_ms": _wire.ms(read_timeout),
             "stream_idle_timeout_ms": _wire.ms(stream_idle_timeout),
@@ -118,7 +140,7 @@ class Client:
         out = ctypes.c_void_p()
         errors.call(lib.zizq_client_new, cstr(url, "url"), encoded, len(encoded),
                     ctypes.byref(out))
-        self._handle = out.value
+        self._handle: int | None = out.value
         self._finalizer = weakref.finalize(self, _free_handle, lib.zizq_client_free,
                                            self._handle, os.getpid())
         # At interpreter exit, daemon threads may still be inside a call on
@@ -131,71 +153,74 @@ class Client:
     # -- lifecycle ---------------------------------------------------------
 
     @property
-    def url(self):
+    def url(self) -> str:
         """The base URL of the server, without a trailing "/"."""
         return self._url
 
     @property
-    def format(self):
+    def format(self) -> str:
         """``"msgpack"`` or ``"json"``."""
         return self._format
 
-    def cleanup_internal_clients(self):
+    def cleanup_internal_clients(self) -> None:
         """End the take streams of this client, including one still
         connecting (``take_jobs`` calls in other threads return). The client
         stays usable."""
         lib.zizq_client_close_streams(self._handle)
 
-    def close(self):
+    def close(self) -> None:
         """Close the client: calls in progress in other threads end
         (``take_jobs`` returns, requests raise ConnectionError) and later calls
         raise ConnectionError. Idempotent; never blocks. The native handle is
         released when the client is garbage-collected."""
         lib.zizq_client_close(self._handle)
 
-    def __enter__(self):
+    def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<zizq.Client url={self._url!r} format={self._format!r}>"
 
     @property
-    def native_handle(self):
+    def native_handle(self) -> int | None:
         """The libzizq ``zizq_client *`` (for zizq.Worker)."""
         return self._handle
 
     # -- plumbing ----------------------------------------------------------
 
-    def _encode(self, value):
+    def _encode(self, value: Any) -> bytes:
         return _codec.encode(self._fmt, value)
 
-    def _decode(self, data):
+    def _decode(self, data: bytes) -> Any:
         return _codec.decode(self._fmt, data)
 
-    def _doc(self, value):
+    def _doc(self, value: Any) -> tuple[bytes, int]:
         data = self._encode(value)
         return data, len(data)
 
-    def _fetch(self, function, *args):
+    def _fetch(self, function: Callable[..., int], *args: Any) -> Any:
         buf = Buf()
         errors.call(function, self._handle, *args, ctypes.byref(buf))
         return self._decode(take_buf(buf))
 
-    def _count(self, function, *args):
+    def _count(self, function: Callable[..., int], *args: Any) -> int:
         out = ctypes.c_int64()
         errors.call(function, self._handle, *args, ctypes.byref(out))
         return out.value
 
-    def _perform(self, function, *args):
+    def _perform(self, function: Callable[..., int], *args: Any) -> None:
         errors.call(function, self._handle, *args)
 
     # -- jobs --------------------------------------------------------------
 
-    def enqueue(self, *, queue, type, payload, priority=None, ready_at=None, retry_limit=None,
-                backoff=None, retention=None, unique_key=None, unique_while=None):
+    def enqueue(self, *, queue: str, type: str, payload: Any, priority: int | None = None,
+                ready_at: Seconds | None = None, retry_limit: int | None = None,
+                backoff: Mapping[str, Any] | None = None,
+                retention: Mapping[str, Any] | None = None, unique_key: str | None = None,
+                unique_while: str | None = None) -> Job:
         """Enqueue a job. ``ready_at`` is seconds since the epoch (or a
         datetime); ``backoff`` and ``retention`` take the server's shapes
         (``base_ms``...) or the seconds shapes resources return. A unique
@@ -205,18 +230,21 @@ class Client:
                         retention=retention, unique_key=unique_key, unique_while=unique_while)
         return Job(self, self._fetch(lib.zizq_enqueue, *self._doc(doc)))
 
-    def enqueue_bulk(self, *, jobs):
+    def enqueue_bulk(self, *, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
         """Enqueue jobs (dicts with the keywords of ``enqueue``) atomically;
         returns the jobs in the same order."""
         body = {"jobs": [_wire.job_from_dict(job) for job in jobs]}
         data = self._fetch(lib.zizq_enqueue_bulk, *self._doc(body))
         return [Job(self, item) for item in data["jobs"]]
 
-    def get_job(self, id):
+    def get_job(self, id: str) -> Job:
+        """The job with this id (NotFoundError if there is none)."""
         return Job(self, self._fetch(lib.zizq_get_job, cstr(id, "id")))
 
-    def list_jobs(self, *, id=None, status=None, queue=None, type=None, filter=None, from_=None,
-                  order=None, limit=None, **kwargs):
+    def list_jobs(self, *, id: Filter = None, status: Filter = None, queue: Filter = None,
+                  type: Filter = None, filter: str | None = None, from_: str | None = None,
+                  order: str | None = None, limit: int | None = None,
+                  **kwargs: Any) -> JobPage:
         """List jobs. ``id``, ``status``, ``queue`` and ``type`` take a value
         or a list; an empty one matches nothing and makes no request.
         ``from`` is spelled ``from_`` (``**{"from": cursor}`` works too)."""
@@ -227,12 +255,19 @@ class Client:
             filters["from"] = from_
         return JobPage(self, self._fetch(lib.zizq_list_jobs, *self._doc(filters)))
 
-    def count_jobs(self, *, id=None, status=None, queue=None, type=None, filter=None):
+    def count_jobs(self, *, id: Filter = None, status: Filter = None, queue: Filter = None,
+                   type: Filter = None, filter: str | None = None) -> int:
+        """The number of jobs matching the filters of list_jobs (an empty
+        multi-value filter matches nothing and makes no request)."""
         filters = _wire.compact(id=id, status=status, queue=queue, type=type, filter=filter)
         return self._count(lib.zizq_count_jobs, *self._doc(filters))
 
-    def update_job(self, id, *, queue=UNCHANGED, priority=UNCHANGED, ready_at=UNCHANGED,
-                   retry_limit=UNCHANGED, backoff=UNCHANGED, retention=UNCHANGED):
+    def update_job(self, id: str, *, queue: str | _Sentinel = UNCHANGED,
+                   priority: int | _Sentinel = UNCHANGED,
+                   ready_at: Seconds | _Sentinel | None = UNCHANGED,
+                   retry_limit: int | _Sentinel | None = UNCHANGED,
+                   backoff: Mapping[str, Any] | _Sentinel | None = UNCHANGED,
+                   retention: Mapping[str, Any] | _Sentinel | None = UNCHANGED) -> Job:
         """Update a job. Fields left UNCHANGED are not sent; RESET (or None)
         restores the server's default (refused for queue and priority)."""
         patch = _wire.patch({"queue": queue, "priority": priority, "ready_at": ready_at,
@@ -240,29 +275,31 @@ class Client:
                              "retention": retention})
         return Job(self, self._fetch(lib.zizq_update_job, cstr(id, "id"), *self._doc(patch)))
 
-    def update_all_jobs(self, *, where=None, apply=None):
+    def update_all_jobs(self, *, where: Mapping[str, Any] | None = None,
+                        apply: Mapping[str, Any] | None = None) -> int:
         """Apply ``apply`` (the fields of update_job) to the jobs matching
         ``where`` (the filters of list_jobs). Returns the number updated."""
         body = {"where": _wire.where(where), "apply": _wire.patch(apply or {})}
         return self._count(lib.zizq_update_all_jobs, *self._doc(body))
 
-    def delete_job(self, id):
+    def delete_job(self, id: str) -> None:
+        """Delete a job (NotFoundError if there is none)."""
         self._perform(lib.zizq_delete_job, cstr(id, "id"))
 
-    def delete_all_jobs(self, *, where=None):
+    def delete_all_jobs(self, *, where: Mapping[str, Any] | None = None) -> int:
         """Delete the jobs matching ``where`` (empty: every job); returns the
         number deleted."""
         return self._count(lib.zizq_delete_all_jobs, *self._doc({"where": _wire.where(where)}))
 
     # -- outcomes ----------------------------------------------------------
 
-    def report_success(self, id):
+    def report_success(self, id: str) -> None:
         """Mark an in-flight job completed."""
         self._perform(lib.zizq_report_success, cstr(id, "id"))
 
     ack = report_success
 
-    def report_success_bulk(self, ids):
+    def report_success_bulk(self, ids: Iterable[str]) -> None:
         """Mark in-flight jobs completed. Ids no longer in flight are ignored
         (the server's 422 counts as success, as in the seed)."""
         if isinstance(ids, (str, bytes)):  # iterating it would ack each character
@@ -271,8 +308,9 @@ class Client:
 
     ack_bulk = report_success_bulk
 
-    def report_failure(self, id, *, message, error_type=None, backtrace=None, retry_at=None,
-                       kill=False):
+    def report_failure(self, id: str, *, message: str, error_type: str | None = None,
+                       backtrace: str | None = None, retry_at: Seconds | None = None,
+                       kill: bool = False) -> Job:
         """Report a failure. ``retry_at`` (seconds or a datetime) asks for a
         retry at that time; ``kill=True`` gives up on the job. Returns the
         updated job."""
@@ -284,12 +322,13 @@ class Client:
 
     nack = report_failure
 
-    def get_error(self, id, *, attempt):
+    def get_error(self, id: str, *, attempt: int) -> ErrorRecord:
         """The error record of one attempt (1-based) of a job."""
         return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"),
                                              _native.uint32(attempt, "attempt")))
 
-    def list_errors(self, id, *, from_=None, order=None, limit=None, **kwargs):
+    def list_errors(self, id: str, *, from_: str | None = None, order: str | None = None,
+                    limit: int | None = None, **kwargs: Any) -> ErrorPage:
         """A page of a job's error records."""
         from_ = _from_argument(from_, kwargs, "list_errors")
         params = _wire.compact(order=order, limit=limit)
@@ -300,35 +339,39 @@ class Client:
 
     # -- server ------------------------------------------------------------
 
-    def health(self):
+    def health(self) -> Document:
         """``{"status": "ok"}`` while the server is up."""
-        return self._fetch(lib.zizq_health)
+        return dict(self._fetch(lib.zizq_health))
 
-    def server_version(self):
-        return self._fetch(lib.zizq_server_version)["version"]
+    def server_version(self) -> str:
+        """The server's version string."""
+        return str(self._fetch(lib.zizq_server_version)["version"])
 
-    def get_queues(self):
+    def get_queues(self) -> list[str]:
         """The names of every queue holding jobs."""
-        return self._fetch(lib.zizq_get_queues)["queues"]
+        return list(self._fetch(lib.zizq_get_queues)["queues"])
 
-    def erase_all_data(self):
+    def erase_all_data(self) -> None:
         """Wipe every job and cron group on the server."""
         self._perform(lib.zizq_erase_all_data)
 
-    def get_path(self, path):
+    def get_path(self, path: str) -> Any:
         """GET a server path (typically a page link) and return the decoded
         document. A link to another server is refused (ValueError)."""
         return self._fetch(lib.zizq_get_path, cstr(path, "path"))
 
     # -- crons (a Pro feature: a free server answers 403) ------------------
 
-    def list_cron_groups(self):
-        return self._fetch(lib.zizq_list_cron_groups)["crons"]
+    def list_cron_groups(self) -> list[Document]:
+        """A summary of every cron group (name, paused, entry count...)."""
+        return list(self._fetch(lib.zizq_list_cron_groups)["crons"])
 
-    def get_cron_group(self, name):
+    def get_cron_group(self, name: str) -> CronGroup:
+        """A cron group and its entries (NotFoundError if there is none)."""
         return CronGroup(self, self._fetch(lib.zizq_get_cron_group, cstr(name, "group")))
 
-    def replace_cron_group(self, name, *, paused=None, entries=()):
+    def replace_cron_group(self, name: str, *, paused: bool | None = None,
+                           entries: Iterable[Mapping[str, Any]] = ()) -> CronGroup:
         """Create or replace a whole group: entries not given are deleted,
         and entries whose expression is unchanged keep their schedule."""
         body = _wire.compact(paused=paused)
@@ -336,19 +379,22 @@ class Client:
         return CronGroup(self, self._fetch(lib.zizq_replace_cron_group, cstr(name, "group"),
                                            *self._doc(body)))
 
-    def update_cron_group(self, name, *, paused=None):
+    def update_cron_group(self, name: str, *, paused: bool | None = None) -> CronGroup:
         """Pause or resume a group."""
         return CronGroup(self, self._fetch(lib.zizq_update_cron_group, cstr(name, "group"),
                                            *self._doc(_wire.compact(paused=paused))))
 
-    def delete_cron_group(self, name):
+    def delete_cron_group(self, name: str) -> None:
+        """Delete a cron group and its entries."""
         self._perform(lib.zizq_delete_cron_group, cstr(name, "group"))
 
-    def delete_all_crons(self):
+    def delete_all_crons(self) -> int:
         """Delete every cron group; returns how many there were."""
         return self._count(lib.zizq_delete_all_crons)
 
-    def add_cron_group_entry(self, group, *, name, expression, job, timezone=None, paused=None):
+    def add_cron_group_entry(self, group: str, *, name: str, expression: str,
+                             job: Mapping[str, Any], timezone: str | None = None,
+                             paused: bool | None = None) -> CronEntry:
         """Add an entry (creating the group if needed). An existing entry
         name raises ClientError (409)."""
         entry = _wire.cron_entry(name=name, expression=expression, job=job, timezone=timezone,
@@ -356,12 +402,14 @@ class Client:
         return CronEntry(self, self._fetch(lib.zizq_add_cron_group_entry, cstr(group, "group"),
                                            *self._doc(entry)))
 
-    def get_cron_group_entry(self, group, entry):
+    def get_cron_group_entry(self, group: str, entry: str) -> CronEntry:
+        """One entry of a cron group (NotFoundError if there is none)."""
         return CronEntry(self, self._fetch(lib.zizq_get_cron_group_entry, cstr(group, "group"),
                                            cstr(entry, "entry")))
 
-    def replace_cron_group_entry(self, group, entry, *, expression, job, timezone=None,
-                                 paused=None):
+    def replace_cron_group_entry(self, group: str, entry: str, *, expression: str,
+                                 job: Mapping[str, Any], timezone: str | None = None,
+                                 paused: bool | None = None) -> CronEntry:
         """Create or replace one entry; an unchanged expression keeps its
         schedule."""
         body = _wire.cron_entry(name=entry, expression=expression, job=job,
@@ -371,20 +419,37 @@ class Client:
                                            cstr(group, "group"), cstr(entry, "entry"),
                                            *self._doc(body)))
 
-    def update_cron_group_entry(self, group, entry, *, paused):
+    def update_cron_group_entry(self, group: str, entry: str, *, paused: bool) -> CronEntry:
         """Pause or resume one entry."""
         return CronEntry(self, self._fetch(lib.zizq_update_cron_group_entry,
                                            cstr(group, "group"), cstr(entry, "entry"),
                                            *self._doc({"paused": paused})))
 
-    def delete_cron_group_entry(self, group, entry):
+    def delete_cron_group_entry(self, group: str, entry: str) -> None:
+        """Delete one entry of a cron group."""
         self._perform(lib.zizq_delete_cron_group_entry, cstr(group, "group"),
                       cstr(entry, "entry"))
 
     # -- take --------------------------------------------------------------
 
-    def take_jobs(self, callback=None, *, prefetch=1, queues=(), worker_id=None, on_connect=None,
-                  on_response=None):
+    @overload
+    def take_jobs(self, callback: None = None, *, prefetch: int = 1,
+                  queues: str | Iterable[str] = (), worker_id: str | None = None,
+                  on_connect: Callable[[], object] | None = None,
+                  on_response: Callable[[StreamResponse], object] | None = None,
+                  ) -> Generator[Job, None, None]: ...
+
+    @overload
+    def take_jobs(self, callback: Callable[[Job], object], *, prefetch: int = 1,
+                  queues: str | Iterable[str] = (), worker_id: str | None = None,
+                  on_connect: Callable[[], object] | None = None,
+                  on_response: Callable[[StreamResponse], object] | None = None) -> None: ...
+
+    def take_jobs(self, callback: Callable[[Job], object] | None = None, *, prefetch: int = 1,
+                  queues: str | Iterable[str] = (), worker_id: str | None = None,
+                  on_connect: Callable[[], object] | None = None,
+                  on_response: Callable[[StreamResponse], object] | None = None,
+                  ) -> Generator[Job, None, None] | None:
         """Stream jobs from the server as zizq.Job objects.
 
         With ``callback``, call it for each job and return None when the
@@ -409,7 +474,9 @@ class Client:
                     break
         return None
 
-    def _take(self, options, on_connect, on_response):
+    def _take(self, options: bytes, on_connect: Callable[[], object] | None,
+              on_response: Callable[[StreamResponse], object] | None,
+              ) -> Generator[Job, None, None]:
         stream = _TakeStream(self._handle, options)
         try:
             if on_connect is not None:
@@ -426,7 +493,7 @@ class Client:
             stream.free()
 
 
-def _from_argument(from_, kwargs, method):
+def _from_argument(from_: str | None, kwargs: dict[str, Any], method: str) -> str | None:
     value = kwargs.pop("from", None)
     if kwargs:
         raise TypeError(f"{method}() got unexpected keyword argument(s): {', '.join(kwargs)}")

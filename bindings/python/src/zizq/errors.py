@@ -1,6 +1,9 @@
 """Exceptions, and the translation of failed libzizq calls into them."""
 
+from __future__ import annotations
+
 import ctypes
+from typing import Any, Callable
 
 from . import _native
 from ._native import lib
@@ -14,17 +17,18 @@ class Error(Exception):
     ``"ZIZQ_E_NOT_FOUND"``), ``retryable`` and ``outcome_unknown``. Every
     attribute survives pickling (errors crossing a process pool)."""
 
-    #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``.
-    zizq_status = None
+    #: libzizq's status name, e.g. ``"ZIZQ_E_TIMEOUT"``; None for errors
+    #: raised by the package itself.
+    zizq_status: str | None = None
     #: Whether retrying the same call is safe and could succeed: nothing was
     #: acted on (connection refused, 503...), or the operation is safe to
     #: repeat (reads, deletes by id, acks). False after an unknown outcome of
     #: an enqueue, which a retry could duplicate.
-    retryable = False
+    retryable: bool = False
     #: Whether the request may have reached the server with no answer saying
     #: what happened (connection lost after sending, read timeout): the
     #: server may or may not have acted on it.
-    outcome_unknown = False
+    outcome_unknown: bool = False
 
 
 class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the builtin)
@@ -35,12 +39,12 @@ class ConnectionError(Error):  # the seed's name: zizq.ConnectionError (not the 
 class ResponseError(Error):
     """The server answered with a status the operation does not accept."""
 
-    def __init__(self, message, status=None, body=None):
+    def __init__(self, message: str, status: int | None = None, body: Any = None) -> None:
         super().__init__(message)
         #: The HTTP status of the answer.
-        self.status = status
+        self.status: int | None = status
         #: The decoded error body (usually ``{"error": "..."}``), or None.
-        self.body = body
+        self.body: Any = body
 
 
 class ClientError(ResponseError):
@@ -61,7 +65,7 @@ class StreamError(Error):
 
 # zizq_status name -> exception class, as the Ruby shim's errors.rb maps
 # them (Ruby's ArgumentError is Python's ValueError).
-CLASSES = {
+CLASSES: dict[str, type[Exception]] = {
     "ZIZQ_E_NULL_ARG": ValueError,
     "ZIZQ_E_INVALID_ARG": ValueError,
     "ZIZQ_E_DECODE": Error,
@@ -83,7 +87,7 @@ CLASSES = {
 }
 
 
-def from_native(status, error):
+def from_native(status: int, error: int | None) -> Exception:
     """The exception for a failed call: ``status`` and the ``zizq_error *``
     it wrote (None when it wrote none), which is released here."""
     name = _native.STATUS_NAMES.get(status, f"status {status}")
@@ -100,14 +104,16 @@ def from_native(status, error):
                             body=_body_of(error))
             else:
                 exc = klass(message)
-            exc.retryable, exc.outcome_unknown = retryable, outcome_unknown
+            # Every exception from libzizq carries these, ValueError included.
+            exc.retryable = retryable  # type: ignore[attr-defined]
+            exc.outcome_unknown = outcome_unknown  # type: ignore[attr-defined]
         finally:
             lib.zizq_error_free(error)
-    exc.zizq_status = name
+    exc.zizq_status = name  # type: ignore[attr-defined]
     return exc
 
 
-def _body_of(error):
+def _body_of(error: int) -> Any:
     length = ctypes.c_size_t()
     data = lib.zizq_error_body(error, ctypes.byref(length))
     if not data:
@@ -117,13 +123,7 @@ def _body_of(error):
     return _codec.decode_error_body(ctypes.string_at(data, length.value))
 
 
-def check(status, error):
-    """Raise for a failed status; free nothing on success."""
-    if status != _native.OK:
-        raise from_native(status, error.value)
-
-
-def call(function, *args, expected=()):
+def call(function: Callable[..., int], *args: Any, expected: tuple[int, ...] = ()) -> int:
     """Call ``function(*args, &err)``; return its status when it is ZIZQ_OK
     or one of ``expected`` (whose error is released), raise otherwise."""
     error = ctypes.c_void_p()

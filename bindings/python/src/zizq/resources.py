@@ -2,37 +2,66 @@
 milliseconds) with attributes converted to Python shapes (times as float
 seconds since the epoch), and the client for follow-up calls."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Optional,
+    TypeVar,
+    cast,
+    overload,
+)
+
 from . import _wire
+from ._wire import Document
+
+if TYPE_CHECKING:
+    from .client import Client
 
 
 class Resource:
     """Base of every resource. ``to_dict()`` is the server's document as
-    received; ``resource["key"]`` reads it too."""
+    received; ``resource["key"]`` reads it too. Resources are equal when
+    their documents are (jobs: when their ids are)."""
 
     __slots__ = ("_data", "client")
 
-    def __init__(self, client, data):
+    def __init__(self, client: Client, data: Document) -> None:
+        #: The client that fetched this resource, for follow-up calls.
         self.client = client
         self._data = data
 
-    def to_dict(self):
+    def to_dict(self) -> Document:
+        """The server's document, as received."""
         return self._data
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         return self._data[key]
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: Any = None) -> Any:
+        """A field of the server's document, or ``default``."""
         return self._data.get(key, default)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other._data == self._data
 
-    __hash__ = None
+    # Defining __eq__ leaves __hash__ None: documents are mutable (dicts), so
+    # resources equal by document are not hashable. Job, equal by id, is.
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<zizq.{type(self).__name__} {self._data!r}>"
 
-    def _seconds(self, key):
+    def _str(self, key: str) -> str:
+        return cast(str, self._data.get(key))
+
+    def _optional(self, key: str) -> Any:
+        return self._data.get(key)
+
+    def _seconds(self, key: str) -> float | None:
         return _wire.seconds(self._data.get(key))
 
 
@@ -41,16 +70,43 @@ class JobTemplate(Resource):
 
     __slots__ = ()
 
-    type = property(lambda self: self._data.get("type"))
-    queue = property(lambda self: self._data.get("queue"))
-    priority = property(lambda self: self._data.get("priority"))
-    payload = property(lambda self: self._data.get("payload"))
-    retry_limit = property(lambda self: self._data.get("retry_limit"))
-    unique_key = property(lambda self: self._data.get("unique_key"))
-    unique_while = property(lambda self: self._data.get("unique_while"))
+    @property
+    def type(self) -> str:
+        """The job type (what a worker dispatches on)."""
+        return self._str("type")
 
     @property
-    def backoff(self):
+    def queue(self) -> str:
+        """The queue the job is in."""
+        return self._str("queue")
+
+    @property
+    def priority(self) -> int:
+        """The priority (lower runs first)."""
+        return cast(int, self._data.get("priority"))
+
+    @property
+    def payload(self) -> Any:
+        """The job's payload, decoded."""
+        return self._data.get("payload")
+
+    @property
+    def retry_limit(self) -> int | None:
+        """How many retries the job gets, or None for the server's default."""
+        return cast(Optional[int], self._data.get("retry_limit"))
+
+    @property
+    def unique_key(self) -> str | None:
+        """The unique key of a unique job, or None."""
+        return cast(Optional[str], self._data.get("unique_key"))
+
+    @property
+    def unique_while(self) -> str | None:
+        """How long a unique key holds (``"queued"``, ``"active"``, ``"exists"``), or None."""
+        return cast(Optional[str], self._data.get("unique_while"))
+
+    @property
+    def backoff(self) -> dict[str, float | None] | None:
         """``{"exponent", "base", "jitter"}`` with base and jitter in seconds, or None."""
         raw = self._data.get("backoff")
         if raw is None:
@@ -59,7 +115,7 @@ class JobTemplate(Resource):
                 "jitter": _wire.seconds(raw.get("jitter_ms"))}
 
     @property
-    def retention(self):
+    def retention(self) -> dict[str, float] | None:
         """``{"completed", "dead"}`` in seconds (each only if set), or None."""
         raw = self._data.get("retention")
         if raw is None:
@@ -70,47 +126,89 @@ class JobTemplate(Resource):
 
 
 class Job(JobTemplate):
-    """A job. Times are float seconds since the epoch."""
+    """A job. Times are float seconds since the epoch.
+
+    Jobs are equal, and hash alike, when their ids are: two snapshots of the
+    same job (before and after an update, say) are the same job, so a set of
+    jobs holds each job once."""
 
     __slots__ = ()
 
-    id = property(lambda self: self._data.get("id"))
-    status = property(lambda self: self._data.get("status"))
-    attempts = property(lambda self: self._data.get("attempts"))
-    ready_at = property(lambda self: self._seconds("ready_at"))
-    dequeued_at = property(lambda self: self._seconds("dequeued_at"))
-    failed_at = property(lambda self: self._seconds("failed_at"))
-    completed_at = property(lambda self: self._seconds("completed_at"))
-    purge_at = property(lambda self: self._seconds("purge_at"))
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Job) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
 
     @property
-    def duplicate(self):
+    def id(self) -> str:
+        """The job's id."""
+        return self._str("id")
+
+    @property
+    def status(self) -> str:
+        """``"scheduled"``, ``"ready"``, ``"in_flight"``, ``"completed"`` or ``"dead"``."""
+        return self._str("status")
+
+    @property
+    def attempts(self) -> int:
+        """How many times the job has been taken."""
+        return cast(int, self._data.get("attempts"))
+
+    @property
+    def ready_at(self) -> float | None:
+        """When the job becomes (or became) ready."""
+        return self._seconds("ready_at")
+
+    @property
+    def dequeued_at(self) -> float | None:
+        """When the job was last taken, or None."""
+        return self._seconds("dequeued_at")
+
+    @property
+    def failed_at(self) -> float | None:
+        """When the job last failed, or None."""
+        return self._seconds("failed_at")
+
+    @property
+    def completed_at(self) -> float | None:
+        """When the job completed, or None."""
+        return self._seconds("completed_at")
+
+    @property
+    def purge_at(self) -> float | None:
+        """When the server will drop a completed or dead job, or None."""
+        return self._seconds("purge_at")
+
+    @property
+    def duplicate(self) -> bool:
         """True when an enqueue found an existing job with the same unique
         key (this object then describes that job)."""
         return self._data.get("duplicate") is True
 
     @property
-    def folded(self):
+    def folded(self) -> bool:
         """True when an enqueue was folded into an open batch job."""
         return self._data.get("folded") is True
 
-    def errors(self, **options):
+    def errors(self, **options: Any) -> ErrorPage:
         """A page of this job's error records (options of list_errors)."""
         return self.client.list_errors(self.id, **options)
 
-    def complete(self):
+    def complete(self) -> None:
         """Acknowledge this (in-flight) job."""
-        return self.client.report_success(self.id)
+        self.client.report_success(self.id)
 
-    def fail(self, **options):
+    def fail(self, **options: Any) -> Job:
         """Report a failure of this job (options of report_failure); returns
         the updated job."""
         return self.client.report_failure(self.id, **options)
 
-    def delete(self):
-        return self.client.delete_job(self.id)
+    def delete(self) -> None:
+        """Delete this job from the server."""
+        self.client.delete_job(self.id)
 
-    def update(self, **fields):
+    def update(self, **fields: Any) -> Job:
         """Update this job (see Client.update_job), refresh this object from
         the answer, and return the answer."""
         updated = self.client.update_job(self.id, **fields)
@@ -118,90 +216,110 @@ class Job(JobTemplate):
         return updated
 
 
-class Page(Resource):
+ItemT = TypeVar("ItemT", bound=Resource)
+PageT = TypeVar("PageT", bound="Page[Any]")
+
+
+class Page(Resource, Generic[ItemT]):
     """A page of a paginated list: iterable, sized, and able to follow the
     server's page links."""
 
     __slots__ = ("_items",)
-    _ITEMS_KEY = ""
-    _ITEM_CLASS = Resource
+    _ITEMS_KEY: ClassVar[str] = ""
 
-    def __init__(self, client, data):
+    def __init__(self, client: Client, data: Document) -> None:
         super().__init__(client, data)
-        self._items = None
+        self._items: list[ItemT] | None = None
+
+    def _item(self, data: Document) -> ItemT:
+        raise NotImplementedError
 
     @property
-    def items(self):
+    def items(self) -> list[ItemT]:
+        """The resources of this page, in the server's order."""
         if self._items is None:
-            self._items = [self._ITEM_CLASS(self.client, item)
-                           for item in self._data.get(self._ITEMS_KEY) or []]
+            self._items = [self._item(item) for item in self._data.get(self._ITEMS_KEY) or []]
         return self._items
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[ItemT]:
         return iter(self.items)
 
-    def __getitem__(self, key):
+    @overload
+    def __getitem__(self, key: int) -> ItemT: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[ItemT]: ...
+
+    @overload
+    def __getitem__(self, key: str) -> Any: ...
+
+    def __getitem__(self, key: int | slice | str) -> Any:
         """``page[0]``, ``page[1:]``: items; ``page["pages"]``: the document."""
         if isinstance(key, (int, slice)):
             return self.items[key]
         return self._data[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.items)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return True
 
-    def _link(self, name):
-        return (self._data.get("pages") or {}).get(name)
+    def _link(self, name: str) -> str | None:
+        return cast(Optional[str], (self._data.get("pages") or {}).get(name))
 
     @property
-    def has_next(self):
+    def has_next(self) -> bool:
+        """True when a next page exists."""
         return self._link("next") is not None
 
     @property
-    def has_prev(self):
+    def has_prev(self) -> bool:
+        """True when a previous page exists."""
         return self._link("prev") is not None
 
-    def next_page(self):
+    def next_page(self: PageT) -> PageT | None:
         """The next page, or None on the last one."""
         return self._follow("next")
 
-    def prev_page(self):
+    def prev_page(self: PageT) -> PageT | None:
         """The previous page (items nearest first), or None on the first one."""
         return self._follow("prev")
 
-    def _follow(self, name):
+    def _follow(self: PageT, name: str) -> PageT | None:
         path = self._link(name)
         if path is None:
             return None
         return type(self)(self.client, self.client.get_path(path))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         pages = self._data.get("pages")
         return f"<zizq.{type(self).__name__} items={self.items!r} pages={pages!r}>"
 
 
-class JobPage(Page):
+class JobPage(Page[Job]):
     """A page of jobs (Client.list_jobs)."""
 
     __slots__ = ()
     _ITEMS_KEY = "jobs"
-    _ITEM_CLASS = Job
+
+    def _item(self, data: Document) -> Job:
+        return Job(self.client, data)
 
     @property
-    def jobs(self):
+    def jobs(self) -> list[Job]:
+        """The jobs of this page (``items``)."""
         return self.items
 
-    def _ids(self):
+    def _ids(self) -> list[str]:
         # An empty page gives id=[], which matches nothing: no request.
         return [job.id for job in self.items]
 
-    def delete_all(self):
+    def delete_all(self) -> int:
         """Delete the jobs of this page; returns the number deleted."""
         return self.client.delete_all_jobs(where={"id": self._ids()})
 
-    def update_all(self, **fields):
+    def update_all(self, **fields: Any) -> int:
         """Apply ``fields`` (see Client.update_job) to the jobs of this page;
         returns the number updated."""
         return self.client.update_all_jobs(where={"id": self._ids()}, apply=fields)
@@ -212,23 +330,49 @@ class ErrorRecord(Resource):
 
     __slots__ = ()
 
-    attempt = property(lambda self: self._data.get("attempt"))
-    message = property(lambda self: self._data.get("message"))
-    error_type = property(lambda self: self._data.get("error_type"))
-    backtrace = property(lambda self: self._data.get("backtrace"))
-    dequeued_at = property(lambda self: self._seconds("dequeued_at"))
-    failed_at = property(lambda self: self._seconds("failed_at"))
+    @property
+    def attempt(self) -> int:
+        """The attempt that failed (1-based)."""
+        return cast(int, self._data.get("attempt"))
+
+    @property
+    def message(self) -> str:
+        """The failure message."""
+        return self._str("message")
+
+    @property
+    def error_type(self) -> str | None:
+        """The reported error type, or None."""
+        return cast(Optional[str], self._data.get("error_type"))
+
+    @property
+    def backtrace(self) -> str | None:
+        """The reported backtrace, or None."""
+        return cast(Optional[str], self._data.get("backtrace"))
+
+    @property
+    def dequeued_at(self) -> float | None:
+        """When the failed attempt was taken."""
+        return self._seconds("dequeued_at")
+
+    @property
+    def failed_at(self) -> float | None:
+        """When the attempt failed."""
+        return self._seconds("failed_at")
 
 
-class ErrorPage(Page):
+class ErrorPage(Page[ErrorRecord]):
     """A page of a job's error records (Client.list_errors)."""
 
     __slots__ = ()
     _ITEMS_KEY = "errors"
-    _ITEM_CLASS = ErrorRecord
+
+    def _item(self, data: Document) -> ErrorRecord:
+        return ErrorRecord(self.client, data)
 
     @property
-    def errors(self):
+    def errors(self) -> list[ErrorRecord]:
+        """The error records of this page (``items``)."""
         return self.items
 
 
@@ -237,17 +381,49 @@ class CronEntry(Resource):
 
     __slots__ = ()
 
-    name = property(lambda self: self._data.get("name"))
-    expression = property(lambda self: self._data.get("expression"))
-    timezone = property(lambda self: self._data.get("timezone"))
-    paused = property(lambda self: self._data.get("paused") is True)
-    paused_at = property(lambda self: self._seconds("paused_at"))
-    resumed_at = property(lambda self: self._seconds("resumed_at"))
-    next_enqueue_at = property(lambda self: self._seconds("next_enqueue_at"))
-    last_enqueue_at = property(lambda self: self._seconds("last_enqueue_at"))
+    @property
+    def name(self) -> str:
+        """The entry's name, unique in its group."""
+        return self._str("name")
 
     @property
-    def job(self):
+    def expression(self) -> str:
+        """The cron expression."""
+        return self._str("expression")
+
+    @property
+    def timezone(self) -> str | None:
+        """The IANA time zone of the expression, or None (UTC)."""
+        return cast(Optional[str], self._data.get("timezone"))
+
+    @property
+    def paused(self) -> bool:
+        """True while the entry is paused."""
+        return self._data.get("paused") is True
+
+    @property
+    def paused_at(self) -> float | None:
+        """When the entry was paused, or None."""
+        return self._seconds("paused_at")
+
+    @property
+    def resumed_at(self) -> float | None:
+        """When the entry was resumed, or None."""
+        return self._seconds("resumed_at")
+
+    @property
+    def next_enqueue_at(self) -> float | None:
+        """When the entry next enqueues its job."""
+        return self._seconds("next_enqueue_at")
+
+    @property
+    def last_enqueue_at(self) -> float | None:
+        """When the entry last enqueued its job, or None."""
+        return self._seconds("last_enqueue_at")
+
+    @property
+    def job(self) -> JobTemplate:
+        """The job the entry enqueues."""
         return JobTemplate(self.client, self._data.get("job") or {})
 
 
@@ -256,11 +432,27 @@ class CronGroup(Resource):
 
     __slots__ = ()
 
-    name = property(lambda self: self._data.get("name"))
-    paused = property(lambda self: self._data.get("paused") is True)
-    paused_at = property(lambda self: self._seconds("paused_at"))
-    resumed_at = property(lambda self: self._seconds("resumed_at"))
+    @property
+    def name(self) -> str:
+        """The group's name."""
+        return self._str("name")
 
     @property
-    def entries(self):
+    def paused(self) -> bool:
+        """True while the whole group is paused."""
+        return self._data.get("paused") is True
+
+    @property
+    def paused_at(self) -> float | None:
+        """When the group was paused, or None."""
+        return self._seconds("paused_at")
+
+    @property
+    def resumed_at(self) -> float | None:
+        """When the group was resumed, or None."""
+        return self._seconds("resumed_at")
+
+    @property
+    def entries(self) -> list[CronEntry]:
+        """The group's entries."""
         return [CronEntry(self.client, entry) for entry in self._data.get("entries") or []]

@@ -5,6 +5,8 @@ acknowledgements, and shuts down in the safe order; this class only runs
 handler threads.
 """
 
+from __future__ import annotations
+
 import atexit
 import contextlib
 import ctypes
@@ -13,9 +15,12 @@ import threading
 import time
 import traceback
 import weakref
+from collections.abc import Iterable, Mapping
+from typing import Any, Callable
 
 from . import _codec, _native, _wire, errors
 from ._native import Buf, cstr, lib, take_buf
+from ._wire import Document, Seconds
 from .client import Client, _batch_documents, _free_handle
 from .resources import Job
 
@@ -27,21 +32,22 @@ class Retry(Exception):
     exception (``raise Retry(...) from exc``, or implicitly inside
     ``except``), the failure is reported as that exception."""
 
-    def __init__(self, message="retry requested", *, at=None, after=0):
+    def __init__(self, message: str = "retry requested", *, at: float | None = None,
+                 after: float = 0) -> None:
         super().__init__(message)
         #: When to retry, in float seconds since the epoch.
-        self.retry_at = float(at) if at is not None else time.time() + after
+        self.retry_at: float = float(at) if at is not None else time.time() + after
 
 
 class Kill(Exception):
     """Raise from a handler to give up on the job: it is marked dead
     whatever its retry limit. Like Retry, a cause is reported as the failure."""
 
-    def __init__(self, message="job killed"):
+    def __init__(self, message: str = "job killed") -> None:
         super().__init__(message)
 
 
-def failure_report(error):
+def failure_report(error: BaseException) -> Document:
     """The nack of a failed job: ``"Type: message"``, the type's qualified
     name and the formatted traceback. Retry and Kill report the exception
     they were raised for, if any, and add their instruction."""
@@ -52,7 +58,7 @@ def failure_report(error):
     kind = type(reported)
     name = kind.__qualname__ if kind.__module__ in ("builtins", "__main__") else \
         f"{kind.__module__}.{kind.__qualname__}"
-    report = {
+    report: Document = {
         "message": f"{name}: {reported}",
         "error_type": name,
         "backtrace": "".join(traceback.format_exception(kind, reported,
@@ -68,12 +74,12 @@ def failure_report(error):
 # Workers started and not yet stopped: stopped gracefully at interpreter exit
 # (their handler threads are daemon threads, which would otherwise be frozen
 # mid-job and lose the acks queued in the core).
-_RUNNING = weakref.WeakSet()
+_RUNNING: weakref.WeakSet[Worker] = weakref.WeakSet()
 EXIT_STOP_TIMEOUT = 5
 
 
 @atexit.register
-def _stop_running_workers():
+def _stop_running_workers() -> None:
     for worker in list(_RUNNING):
         with contextlib.suppress(errors.Error):
             worker.stop(timeout=EXIT_STOP_TIMEOUT)
@@ -99,8 +105,10 @@ class Worker:
     # How long stop() waits for handler threads to leave after a clean shutdown.
     JOIN_SECONDS = 5
 
-    def __init__(self, client, queues=(), threads=5, prefetch=None, worker_id=None, handler=None,
-                 options=None):
+    def __init__(self, client: Client, queues: str | Iterable[str] = (), threads: int = 5,
+                 prefetch: int | None = None, worker_id: str | None = None,
+                 handler: Callable[[Job], object] | None = None,
+                 options: Mapping[str, Any] | None = None) -> None:
         if handler is None or not callable(handler):
             raise TypeError("zizq.Worker needs handler=callable(job)")
         if not isinstance(client, Client):
@@ -111,21 +119,22 @@ class Worker:
             raise ValueError("threads must be at least 1")
         if isinstance(queues, str):
             queues = [queues]
+        #: The client whose server the worker takes jobs from.
         self.client = client
-        self._handler = handler
+        self._handler: Callable[[Job], object] = handler
         self._thread_count = threads
         self._options = _wire.compact(queues=list(queues),
                                       prefetch=2 * threads if prefetch is None else prefetch,
                                       worker_id=worker_id)
         self._options.update(options or {})
-        self._handle = None
-        self._finalizer = None
-        self._threads = []
+        self._handle: int | None = None
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stop_lock = threading.Lock()
-        self._failure = None
+        self._failure: errors.Error | None = None
 
-    def start(self):
+    def start(self) -> Worker:
         """Start taking jobs and the handler threads; returns self."""
         with self._lock:
             if self._handle is not None:
@@ -146,7 +155,7 @@ class Worker:
                 thread.start()
         return self
 
-    def run(self):
+    def run(self) -> None:
         """Start, and block until the worker is stopped (``stop()`` from
         another thread) or fails (e.g. the server refused the take stream:
         that error is raised). An exception in the waiting thread (Ctrl+C)
@@ -161,7 +170,7 @@ class Worker:
         finally:
             self.stop()
 
-    def stop(self, timeout=30):
+    def stop(self, timeout: Seconds = 30) -> bool:
         """Stop in the safe order: stop taking, let running handlers finish,
         deliver every ack and nack, then close the stream (jobs taken but not
         started are requeued by the server). Returns True when everything
@@ -185,7 +194,7 @@ class Worker:
                 thread.join(max(0.0, deadline - time.monotonic()))
             return not any(thread.is_alive() for thread in self._threads)
 
-    def stats(self):
+    def stats(self) -> Document:
         """The core's counters: ``state``, ``taken``, ``handed_out``,
         ``acked``, ``nacked``, ``in_flight``, ``pending_acks``, ``stale``,
         ``reconnects``, ``last_error``..."""
@@ -195,17 +204,17 @@ class Worker:
             return {"state": "not started"}
         buf = Buf()
         errors.call(lib.zizq_worker_stats, handle, ctypes.byref(buf))
-        return _codec.decode(self.client._fmt, take_buf(buf))
+        return dict(_codec.decode(self.client._fmt, take_buf(buf)))
 
-    def __enter__(self):
+    def __enter__(self) -> Worker:
         return self.start()
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     # -- handler threads ---------------------------------------------------
 
-    def _work(self):
+    def _work(self) -> None:
         try:
             while True:
                 documents = self._next_documents()
@@ -218,7 +227,7 @@ class Worker:
             if self._failure is None:
                 self._failure = exc
 
-    def _next_documents(self):
+    def _next_documents(self) -> list[bytes] | None:
         """Job documents (none after a short wait), or None once shutdown began."""
         out = ctypes.c_void_p()
         status = errors.call(lib.zizq_worker_next, self._handle, 1, self.WAIT_MS,
@@ -227,7 +236,7 @@ class Worker:
             return None
         return _batch_documents(out.value)
 
-    def _process(self, job):
+    def _process(self, job: Job) -> None:
         # Every exception is reported; those that are not Exceptions
         # (KeyboardInterrupt, SystemExit...) are re-raised afterwards.
         try:
@@ -239,7 +248,7 @@ class Worker:
         else:
             self._resolve(job, None)
 
-    def _resolve(self, job, failure):
+    def _resolve(self, job: Job, failure: Document | None) -> None:
         # An outcome refused because the worker already shut down (after a
         # stop timeout) is dropped: the server requeues the job.
         job_id = cstr(job.id, "id")

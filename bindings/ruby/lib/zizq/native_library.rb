@@ -3,7 +3,7 @@
 module Zizq
   # Finds the libzizq shared library this gem loads.
   module NativeLibrary
-    # Where `gem build` puts the library it bundles.
+    # Where `rake gem` puts the library the platform gem carries.
     BUNDLED = File.expand_path("native/libzizq.so", __dir__)
 
     # `ZIZQ_LIB` wins so a developer can point an installed gem at a fresh

@@ -13,6 +13,17 @@ module Zizq
       def completed_at = seconds("completed_at")
       def purge_at = seconds("purge_at")
 
+      # Jobs are equal, and hash alike (as Hash keys, in `uniq`), when their
+      # ids are: two snapshots of the same job are the same job.
+      def ==(other)
+        other.is_a?(Job) && other.id == id
+      end
+      alias eql? ==
+
+      def hash
+        id.hash
+      end
+
       # True when an enqueue found an existing job with the same unique key
       # (this object then describes that job).
       def duplicate? = @data["duplicate"] == true
