@@ -15,14 +15,14 @@ python_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$python_dir/../.." && pwd)
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d)
-server_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 fail() { echo "python install test: $*" >&2; exit 1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# Run a command with ZIZQ_URL set to a fresh copy of the installed server.
+with_server() { ZIZQ_TESTSERVER="$work/zizq-testserver" "$repo/scripts/with-testserver.sh" "$@"; }
 
 cp "${ZIZQ_TESTSERVER:-$repo/target/release/zizq-testserver}" "$work/zizq-testserver"
 
@@ -54,14 +54,6 @@ echo "wheel $(basename "$wheel"): $(wc -c < "$wheel") bytes; pip wheel $((built 
   "pip install $((installed - installing)) ms"
 
 cd "$work"
-"$work/zizq-testserver" --port 0 > "$work/server.out" &
-server_pid=$!
-tries=0
-until url=$(sed -n 's/^listening on //p' "$work/server.out") && [ -n "$url" ]; do
-  tries=$((tries + 1))
-  [ "$tries" -lt 100 ] || fail "the test server did not start"
-  sleep 0.05
-done
 
 cp "$python_dir/examples/quickstart.py" "$python_dir/tests/typed_user.py" "$work/"
 env -u ZIZQ_LIB "$work/venv/bin/python" -c '
@@ -69,10 +61,10 @@ import sys, zizq
 assert zizq._native.PATH.startswith(sys.prefix), zizq._native.PATH
 assert zizq.__version__ in zizq.library_version(), (zizq.__version__, zizq.library_version())
 '
-env -u ZIZQ_LIB ZIZQ_URL="$url" "$work/venv/bin/python" quickstart.py > quickstart.out ||
+with_server env -u ZIZQ_LIB "$work/venv/bin/python" quickstart.py > quickstart.out ||
   { cat quickstart.out >&2; fail "the quick start failed"; }
 grep -q "jobs left in emails: 0" quickstart.out || { cat quickstart.out >&2; fail "unexpected quick start output"; }
-env -u ZIZQ_LIB ZIZQ_URL="$url" "$work/venv/bin/python" typed_user.py
+with_server env -u ZIZQ_LIB "$work/venv/bin/python" typed_user.py
 echo "quick start and user program on the installed wheel: ok"
 
 "$work/venv/bin/pip" install --quiet "mypy==2.4.1"

@@ -12,14 +12,14 @@ set -eu
 ruby_dir=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$ruby_dir/../.." && pwd)
 work=$(mktemp -d)
-server_pid=
 cleanup() {
-  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 fail() { echo "ruby install test: $*" >&2; exit 1; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+# Run a command with ZIZQ_URL set to a fresh copy of the installed server.
+with_server() { ZIZQ_TESTSERVER="$work/zizq-testserver" "$repo/scripts/with-testserver.sh" "$@"; }
 
 cp "${ZIZQ_TESTSERVER:-$repo/target/release/zizq-testserver}" "$work/zizq-testserver"
 
@@ -50,14 +50,6 @@ echo "gem $(basename "$gem_file"): $(wc -c < "$gem_file") bytes; rake gem $((bui
   "gem install $((installed - installing)) ms"
 
 cd "$work"
-"$work/zizq-testserver" --port 0 > "$work/server.out" &
-server_pid=$!
-tries=0
-until url=$(sed -n 's/^listening on //p' "$work/server.out") && [ -n "$url" ]; do
-  tries=$((tries + 1))
-  [ "$tries" -lt 100 ] || fail "the test server did not start"
-  sleep 0.05
-done
 
 cat > "$work/check.rb" <<'RUBY'
 require "zizq"
@@ -70,7 +62,7 @@ abort "libzizq was not loaded from the gem: #{Zizq::NativeLibrary.path}" unless
 abort "gem #{Zizq::VERSION} loaded #{Zizq.library_version}" unless
   Zizq.library_version.start_with?("libzizq/#{Zizq::VERSION} ")
 
-client = Zizq::Client.new(url: ENV.fetch("URL"))
+client = Zizq::Client.new(url: ENV.fetch("ZIZQ_URL"))
 client.erase_all_data
 client.enqueue(queue: "gem-test", type: "hello", payload: { "from" => "installed gem" })
 taken = nil
@@ -85,9 +77,9 @@ client.close
 puts "gem install test: ok (#{spec.full_name}, #{Zizq.library_version})"
 RUBY
 
-env -u ZIZQ_LIB URL="$url" ruby "$work/check.rb"
+with_server env -u ZIZQ_LIB ruby "$work/check.rb"
 cp "$ruby_dir/examples/quickstart.rb" "$work/"
-env -u ZIZQ_LIB ZIZQ_URL="$url" ruby "$work/quickstart.rb" > "$work/quickstart.out" ||
+with_server env -u ZIZQ_LIB ruby "$work/quickstart.rb" > "$work/quickstart.out" ||
   { cat "$work/quickstart.out" >&2; fail "the quick start failed"; }
 grep -q "jobs left in emails: 0" "$work/quickstart.out" || { cat "$work/quickstart.out" >&2; fail "unexpected quick start output"; }
 echo "quick start on the installed gem: ok"
