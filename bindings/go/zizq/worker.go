@@ -353,7 +353,11 @@ type WorkerStats struct {
 	Reconnects   int64  `json:"reconnects"`
 	AckRequests  int64  `json:"ack_requests"`
 	NackRequests int64  `json:"nack_requests"`
-	LastError    string `json:"last_error"`
+	// ConnectFailures counts failed take-stream attempts; Probes the
+	// health requests sent while waiting to reconnect.
+	ConnectFailures int64  `json:"connect_failures"`
+	Probes          int64  `json:"probes"`
+	LastError       string `json:"last_error"`
 }
 
 // Stats returns the worker's counters.
@@ -362,25 +366,30 @@ func (w *Worker) Stats() (WorkerStats, error) {
 	if w == nil {
 		return stats, nilReceiver("Stats", "*Worker")
 	}
-	w.mu.Lock()
-	h := w.w
-	w.mu.Unlock()
-	if h == nil {
-		return stats, nil
-	}
-	var buf C.zizq_buf
-	var cerr *C.zizq_error
-	if st := C.zizq_worker_stats(h, &buf, &cerr); st != C.ZIZQ_OK {
-		return stats, newError("Stats", st, cerr)
-	}
-	defer C.zizq_buf_free(&buf)
-	j, err := toJSON(w.client.format, buf.data, buf.len)
-	if err != nil {
+	j, err := w.statsJSON()
+	if err != nil || j == nil {
 		return stats, err
 	}
 	if err := json.Unmarshal(j, &stats); err != nil {
 		return stats, goError("Stats", StatusDecode, "%v", err)
 	}
-	runtime.KeepAlive(w)
 	return stats, nil
+}
+
+// statsJSON is the core's stats document as JSON (nil before Run).
+func (w *Worker) statsJSON() ([]byte, error) {
+	w.mu.Lock()
+	h := w.w
+	w.mu.Unlock()
+	if h == nil {
+		return nil, nil
+	}
+	var buf C.zizq_buf
+	var cerr *C.zizq_error
+	if st := C.zizq_worker_stats(h, &buf, &cerr); st != C.ZIZQ_OK {
+		return nil, newError("Stats", st, cerr)
+	}
+	defer C.zizq_buf_free(&buf)
+	defer runtime.KeepAlive(w)
+	return toJSON(w.client.format, buf.data, buf.len)
 }
