@@ -87,7 +87,7 @@ demo: $(BUILD_C)/quickstart
 	@echo "== starting the bundled zizq-testserver and running examples-c/quickstart.c"
 	ZIZQ_TEST_URL= scripts/with-testserver.sh $(BUILD_C)/quickstart
 
-test: deps build check-header check-exports check-versions test-rust test-c test-ruby test-python test-go test-install
+test: deps build lint check-header check-exports check-versions test-rust test-c test-ruby test-python test-go test-install
 	@echo "== all suites passed"
 
 deps:
@@ -141,6 +141,9 @@ test-install: build
 bench:
 	bench/run.sh
 
+# Formatting and warnings in every language; for Rust also the unsafe
+# discipline set in Cargo.toml ([lints]): a SAFETY comment on every unsafe
+# block, a `# Safety` section on every unsafe fn, unsafe_op_in_unsafe_fn.
 lint: stage
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
