@@ -91,7 +91,7 @@ demo: $(BUILD_C)/quickstart
 # features the test server and dev-dependencies add, which relinks
 # target/release/libzizq.so; everything before it uses the `build` one (the
 # Python and Ruby install tests check that they reuse it).
-test: deps build check-header check-exports check-versions test-c test-ruby test-python test-go test-install test-rust
+test: deps build lint check-header check-exports check-versions test-c test-ruby test-python test-go test-install test-rust
 	@echo "== all suites passed"
 
 deps:
@@ -145,6 +145,9 @@ test-install: build
 bench:
 	bench/run.sh
 
+# Formatting and warnings in every language; for Rust also the unsafe
+# discipline set in Cargo.toml ([lints]): a SAFETY comment on every unsafe
+# block, a `# Safety` section on every unsafe fn, unsafe_op_in_unsafe_fn.
 lint: stage
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

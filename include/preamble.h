@@ -29,6 +29,12 @@
  *            `zizq_error_free`, `*_free` for each handle. Never call `free()`
  *            on them.
  *
+ * Safety     Each function's `# Safety` note says what its pointer arguments
+ *            must point to; anything else is undefined behaviour. Any pointer
+ *            may be NULL instead (a required one fails with
+ *            `ZIZQ_E_NULL_ARG`). A live handle is one this library created
+ *            and that has not been freed.
+ *
  * Documents  Arguments that the Ruby `Zizq::Client` passes as keywords travel
  *            as one document (a map) in the client's format: MessagePack by
  *            default, or JSON (`{"format":"json"}` at creation). Responses are

@@ -29,6 +29,12 @@
  *            `zizq_error_free`, `*_free` for each handle. Never call `free()`
  *            on them.
  *
+ * Safety     Each function's `# Safety` note says what its pointer arguments
+ *            must point to; anything else is undefined behaviour. Any pointer
+ *            may be NULL instead (a required one fails with
+ *            `ZIZQ_E_NULL_ARG`). A live handle is one this library created
+ *            and that has not been freed.
+ *
  * Documents  Arguments that the Ruby `Zizq::Client` passes as keywords travel
  *            as one document (a map) in the client's format: MessagePack by
  *            default, or JSON (`{"format":"json"}` at creation). Responses are
@@ -213,6 +219,8 @@ const char *zizq_status_str(int32_t status);
 
 // Release a buffer returned by libzizq and reset it to empty. NULL, or a
 // buffer that is already empty, is ignored.
+// # Safety
+// `buf` is NULL or a buffer filled by libzizq (or emptied by this function).
 void zizq_buf_free(struct zizq_buf *buf);
 
 // Create a client for the server at `url` (e.g. `"http://127.0.0.1:7890"`;
@@ -235,6 +243,9 @@ void zizq_buf_free(struct zizq_buf *buf);
 //
 // Nothing connects yet: the first request opens the connection. On success
 // `*out` receives the client.
+// # Safety
+// Any pointer may be NULL; otherwise `url` is NUL-terminated, `options` holds
+// `options_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_client_new(const char *url,
                                  const uint8_t *options,
                                  size_t options_len,
@@ -245,18 +256,26 @@ enum zizq_status zizq_client_new(const char *url,
 // `ZIZQ_E_CLOSED` promptly, its take streams and workers stop, connections
 // are dropped, and later calls return `ZIZQ_E_CLOSED`. Never blocks.
 // Idempotent. The handle stays valid until `zizq_client_free`.
+// # Safety
+// `client` is NULL or a live client.
 enum zizq_status zizq_client_close(const struct zizq_client *client);
 
 // Release the handle. Call it once, after every other call on this client
 // has returned. NULL is ignored. Take streams and workers created from it
 // hold their own reference and keep working until they are freed; the
 // connections close when nothing uses them any more.
+// # Safety
+// `client` may be NULL; otherwise it is a live client, used by no other call
+// during or after this one.
 void zizq_client_free(struct zizq_client *client);
 
 // A new handle that shares `client`'s connections and options but has its
 // own cancellation scope: `zizq_client_cancel` on it interrupts only the
 // calls made through it (e.g. one per Go context or per request). Closing
 // `client` closes it too. Release it with `zizq_client_free`.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_client_derive(const struct zizq_client *client,
                                     struct zizq_client **out,
                                     struct zizq_error **err);
@@ -264,6 +283,8 @@ enum zizq_status zizq_client_derive(const struct zizq_client *client,
 // Interrupt the calls in progress through this handle, from any thread:
 // they return `ZIZQ_E_CANCELLED` promptly. Later calls run normally. Take
 // streams and workers are not affected (close them instead).
+// # Safety
+// `client` is NULL or a live client.
 enum zizq_status zizq_client_cancel(const struct zizq_client *client);
 
 // End every take stream of this client (opened through it or any handle
@@ -271,12 +292,19 @@ enum zizq_status zizq_client_cancel(const struct zizq_client *client);
 // usable: the seed's `cleanup_internal_clients`. A waiting
 // `zizq_take_next` returns `ZIZQ_E_CLOSED`, `zizq_take_jobs` returns;
 // workers are not affected. Any thread.
+// # Safety
+// `client` is NULL or a live client.
 enum zizq_status zizq_client_close_streams(const struct zizq_client *client);
 
 // The client's wire format.
+// # Safety
+// `client` is NULL or a live client.
 enum zizq_format zizq_client_format(const struct zizq_client *client);
 
 // The normalised base URL (no trailing `/`), as UTF-8 bytes in `*out`.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_client_url(const struct zizq_client *client,
                                  struct zizq_buf *out,
                                  struct zizq_error **err);
@@ -284,6 +312,9 @@ enum zizq_status zizq_client_url(const struct zizq_client *client,
 // `*out`: `{"crons": [group names]}`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_list_cron_groups(const struct zizq_client *client,
                                        struct zizq_buf *out,
                                        struct zizq_error **err);
@@ -291,6 +322,9 @@ enum zizq_status zizq_list_cron_groups(const struct zizq_client *client,
 // `*out`: the group with its entries.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `out` and `err` are writable.
 enum zizq_status zizq_get_cron_group(const struct zizq_client *client,
                                      const char *group,
                                      struct zizq_buf *out,
@@ -301,6 +335,10 @@ enum zizq_status zizq_get_cron_group(const struct zizq_client *client,
 // `entries` are deleted; unchanged expressions keep their schedule.
 //
 // After an unknown outcome a retry is safe (a PUT sets the same group).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+// writable.
 enum zizq_status zizq_replace_cron_group(const struct zizq_client *client,
                                          const char *group,
                                          const uint8_t *doc,
@@ -311,6 +349,10 @@ enum zizq_status zizq_replace_cron_group(const struct zizq_client *client,
 // Pause or resume a group. `doc`: `{"paused": bool}`.
 //
 // After an unknown outcome a retry is safe (it sets the same value).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+// writable.
 enum zizq_status zizq_update_cron_group(const struct zizq_client *client,
                                         const char *group,
                                         const uint8_t *doc,
@@ -322,6 +364,9 @@ enum zizq_status zizq_update_cron_group(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; it may answer
 // `ZIZQ_E_NOT_FOUND` if the first attempt deleted the group.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `err` is writable.
 enum zizq_status zizq_delete_cron_group(const struct zizq_client *client,
                                         const char *group,
                                         struct zizq_error **err);
@@ -330,6 +375,9 @@ enum zizq_status zizq_delete_cron_group(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; the count is then what the
 // repeat deleted.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_delete_all_crons(const struct zizq_client *client,
                                        int64_t *out,
                                        struct zizq_error **err);
@@ -339,6 +387,10 @@ enum zizq_status zizq_delete_all_crons(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe (nothing is created twice); it
 // answers 409 if the first attempt added the entry.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+// writable.
 enum zizq_status zizq_add_cron_group_entry(const struct zizq_client *client,
                                            const char *group,
                                            const uint8_t *doc,
@@ -349,6 +401,9 @@ enum zizq_status zizq_add_cron_group_entry(const struct zizq_client *client,
 // `*out`: one entry.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `entry` is NUL-terminated, `out` and `err` are writable.
 enum zizq_status zizq_get_cron_group_entry(const struct zizq_client *client,
                                            const char *group,
                                            const char *entry,
@@ -360,6 +415,10 @@ enum zizq_status zizq_get_cron_group_entry(const struct zizq_client *client,
 // a `name` key in `doc` is refused, as the seed's keywords refuse it.
 //
 // After an unknown outcome a retry is safe (a PUT sets the same entry).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `entry` is NUL-terminated, `doc` holds `doc_len` readable
+// bytes, `out` and `err` are writable.
 enum zizq_status zizq_replace_cron_group_entry(const struct zizq_client *client,
                                                const char *group,
                                                const char *entry,
@@ -371,6 +430,10 @@ enum zizq_status zizq_replace_cron_group_entry(const struct zizq_client *client,
 // Pause or resume one entry. `doc`: `{"paused": bool}`.
 //
 // After an unknown outcome a retry is safe (it sets the same value).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `entry` is NUL-terminated, `doc` holds `doc_len` readable
+// bytes, `out` and `err` are writable.
 enum zizq_status zizq_update_cron_group_entry(const struct zizq_client *client,
                                               const char *group,
                                               const char *entry,
@@ -383,6 +446,9 @@ enum zizq_status zizq_update_cron_group_entry(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; it may answer
 // `ZIZQ_E_NOT_FOUND` if the first attempt deleted the entry.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `group` is
+// NUL-terminated, `entry` is NUL-terminated, `err` is writable.
 enum zizq_status zizq_delete_cron_group_entry(const struct zizq_client *client,
                                               const char *group,
                                               const char *entry,
@@ -392,6 +458,9 @@ enum zizq_status zizq_delete_cron_group_entry(const struct zizq_client *client,
 // values), e.g. MessagePack to JSON for printing, or JSON written by hand
 // to a MessagePack client's format. With `from == to` the document is
 // checked and copied unchanged.
+// # Safety
+// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+// `out` and `err` are writable.
 enum zizq_status zizq_doc_transcode(int32_t from,
                                     int32_t to,
                                     const uint8_t *doc,
@@ -403,6 +472,9 @@ enum zizq_status zizq_doc_transcode(int32_t from,
 // arrays: `"pages.next"`, `"jobs.0.id"`) into `*out` (UTF-8, no NUL).
 // `ZIZQ_E_NOT_FOUND` if there is nothing at `path`, `ZIZQ_E_INVALID_ARG` if
 // the value is not a string (null included).
+// # Safety
+// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+// `path` is NUL-terminated, `out` and `err` are writable.
 enum zizq_status zizq_doc_get_str(int32_t format,
                                   const uint8_t *doc,
                                   size_t doc_len,
@@ -411,6 +483,9 @@ enum zizq_status zizq_doc_get_str(int32_t format,
                                   struct zizq_error **err);
 
 // Read the integer at `path` in `doc` into `*out`.
+// # Safety
+// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+// `path` is NUL-terminated, `out` and `err` are writable.
 enum zizq_status zizq_doc_get_int(int32_t format,
                                   const uint8_t *doc,
                                   size_t doc_len,
@@ -419,6 +494,9 @@ enum zizq_status zizq_doc_get_int(int32_t format,
                                   struct zizq_error **err);
 
 // Number of elements of the array (or entries of the map) at `path`.
+// # Safety
+// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+// `path` is NUL-terminated, `out` and `err` are writable.
 enum zizq_status zizq_doc_get_len(int32_t format,
                                   const uint8_t *doc,
                                   size_t doc_len,
@@ -427,18 +505,27 @@ enum zizq_status zizq_doc_get_len(int32_t format,
                                   struct zizq_error **err);
 
 // The status of the failed call.
+// # Safety
+// `err` is NULL or a live error object.
 enum zizq_status zizq_error_status(const struct zizq_error *err);
 
 // HTTP status of the server's answer, or 0 when no answer was received.
+// # Safety
+// `err` is NULL or a live error object.
 uint16_t zizq_error_http_status(const struct zizq_error *err);
 
 // Human-readable message (the server's `error` text for HTTP errors).
 // NUL-terminated UTF-8, valid until `zizq_error_free`. Never NULL.
+// # Safety
+// `err` is NULL or a live error object.
 const char *zizq_error_message(const struct zizq_error *err);
 
 // Raw body of the server's answer (JSON, MessagePack or text as sent), or
 // NULL when there was none. `*len` receives its length (0 for NULL).
 // Valid until `zizq_error_free`.
+// # Safety
+// Any pointer may be NULL; otherwise `err` is a live error object, `len` is
+// writable.
 const uint8_t *zizq_error_body(const struct zizq_error *err, size_t *len);
 
 // Whether retrying this same call is safe and could succeed.
@@ -454,6 +541,8 @@ const uint8_t *zizq_error_body(const struct zizq_error *err, size_t *len);
 // `zizq_enqueue_bulk`, `zizq_request` with POST); false for other 4xx
 // answers (404, 400, 422...), argument and decode errors, `ZIZQ_E_CLOSED`
 // and `ZIZQ_E_CANCELLED`. False for NULL.
+// # Safety
+// `err` is NULL or a live error object.
 bool zizq_error_retryable(const struct zizq_error *err);
 
 // Whether the request may have reached the server and no answer says what
@@ -463,9 +552,14 @@ bool zizq_error_retryable(const struct zizq_error *err);
 // may not have acted on it. False when an answer was received, when the
 // request was never sent (connection refused, DNS, TLS, argument errors)
 // and for NULL.
+// # Safety
+// `err` is NULL or a live error object.
 bool zizq_error_outcome_unknown(const struct zizq_error *err);
 
 // Release an error object. NULL is ignored.
+// # Safety
+// `err` may be NULL; otherwise it is a live error object, used by no other
+// call during or after this one.
 void zizq_error_free(struct zizq_error *err);
 
 // Enqueue one job. `doc`: `{type, queue, payload, priority?, ready_at?,
@@ -478,6 +572,9 @@ void zizq_error_free(struct zizq_error *err);
 // safe: the job may exist already and a repeat would enqueue it again, so
 // the error is not retryable; give the job a `unique_key` (servers with
 // unique jobs) to make a repeat answer the existing job instead.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_enqueue(const struct zizq_client *client,
                               const uint8_t *doc,
                               size_t doc_len,
@@ -489,6 +586,9 @@ enum zizq_status zizq_enqueue(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is not safe (a repeat could enqueue
 // every job again; see `zizq_enqueue` and `unique_key`).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_enqueue_bulk(const struct zizq_client *client,
                                    const uint8_t *doc,
                                    size_t doc_len,
@@ -498,6 +598,9 @@ enum zizq_status zizq_enqueue_bulk(const struct zizq_client *client,
 // Fetch one job (with its payload). Unknown id: `ZIZQ_E_NOT_FOUND`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `out` and `err` are writable.
 enum zizq_status zizq_get_job(const struct zizq_client *client,
                               const char *id,
                               struct zizq_buf *out,
@@ -513,6 +616,9 @@ enum zizq_status zizq_get_job(const struct zizq_client *client,
 // links with `zizq_get_path`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_list_jobs(const struct zizq_client *client,
                                 const uint8_t *doc,
                                 size_t doc_len,
@@ -523,6 +629,9 @@ enum zizq_status zizq_list_jobs(const struct zizq_client *client,
 // `order`, `limit`).
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_count_jobs(const struct zizq_client *client,
                                  const uint8_t *doc,
                                  size_t doc_len,
@@ -535,6 +644,10 @@ enum zizq_status zizq_count_jobs(const struct zizq_client *client,
 // allowed for `queue` and `priority`). `*out`: the updated job.
 //
 // After an unknown outcome a retry is safe (it sets the same values).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+// writable.
 enum zizq_status zizq_update_job(const struct zizq_client *client,
                                  const char *id,
                                  const uint8_t *doc,
@@ -547,6 +660,9 @@ enum zizq_status zizq_update_job(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe (it sets the same values; the
 // count is then what the repeat patched).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_update_all_jobs(const struct zizq_client *client,
                                       const uint8_t *doc,
                                       size_t doc_len,
@@ -557,6 +673,9 @@ enum zizq_status zizq_update_all_jobs(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; it may answer
 // `ZIZQ_E_NOT_FOUND` if the first attempt deleted the job.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `err` is writable.
 enum zizq_status zizq_delete_job(const struct zizq_client *client,
                                  const char *id,
                                  struct zizq_error **err);
@@ -566,6 +685,9 @@ enum zizq_status zizq_delete_job(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; the count is then what the
 // repeat deleted.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_delete_all_jobs(const struct zizq_client *client,
                                       const uint8_t *doc,
                                       size_t doc_len,
@@ -577,6 +699,9 @@ enum zizq_status zizq_delete_all_jobs(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
 // if the first attempt completed the job.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `err` is writable.
 enum zizq_status zizq_report_success(const struct zizq_client *client,
                                      const char *id,
                                      struct zizq_error **err);
@@ -587,6 +712,9 @@ enum zizq_status zizq_report_success(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe (ids already completed are
 // ignored).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `err` is writable.
 enum zizq_status zizq_report_success_bulk(const struct zizq_client *client,
                                           const uint8_t *doc,
                                           size_t doc_len,
@@ -598,6 +726,10 @@ enum zizq_status zizq_report_success_bulk(const struct zizq_client *client,
 //
 // After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
 // if the first attempt was recorded (the job is no longer in flight).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+// writable.
 enum zizq_status zizq_report_failure(const struct zizq_client *client,
                                      const char *id,
                                      const uint8_t *doc,
@@ -609,6 +741,10 @@ enum zizq_status zizq_report_failure(const struct zizq_client *client,
 // `*out`: `{"errors": [...], "pages": {...}}`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+// writable.
 enum zizq_status zizq_list_errors(const struct zizq_client *client,
                                   const char *id,
                                   const uint8_t *doc,
@@ -619,6 +755,9 @@ enum zizq_status zizq_list_errors(const struct zizq_client *client,
 // Fetch the error record of one attempt (1-based).
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+// terminated, `out` and `err` are writable.
 enum zizq_status zizq_get_error(const struct zizq_client *client,
                                 const char *id,
                                 uint32_t attempt,
@@ -628,6 +767,8 @@ enum zizq_status zizq_get_error(const struct zizq_client *client,
 // Create a parser. `format`: a `zizq_format` value. `max_frame`: largest
 // accepted frame in bytes (0 = 64 MiB); a longer frame fails with
 // `ZIZQ_E_FRAME_TOO_LARGE` instead of being buffered.
+// # Safety
+// Any pointer may be NULL; otherwise `out` and `err` are writable.
 enum zizq_status zizq_parser_new(int32_t format,
                                  size_t max_frame,
                                  struct zizq_parser **out,
@@ -639,6 +780,9 @@ enum zizq_status zizq_parser_new(int32_t format,
 // Frames completed before a bad one are handed over first (`ZIZQ_OK`); the
 // error comes with the next call. After an error the parser stays failed:
 // every later feed or finish returns it again.
+// # Safety
+// Any pointer may be NULL; otherwise `parser` is a live parser, `data` holds
+// `len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_parser_feed(const struct zizq_parser *parser,
                                   const uint8_t *data,
                                   size_t len,
@@ -647,27 +791,44 @@ enum zizq_status zizq_parser_feed(const struct zizq_parser *parser,
 
 // Signal the end of input: `ZIZQ_E_STREAM` if bytes of an unfinished frame
 // remain (a truncated final frame).
+// # Safety
+// Any pointer may be NULL; otherwise `parser` is a live parser, `err` is
+// writable.
 enum zizq_status zizq_parser_finish(const struct zizq_parser *parser, struct zizq_error **err);
 
 // Release a parser. NULL is ignored.
+// # Safety
+// `parser` may be NULL; otherwise it is a live parser, used by no other call
+// during or after this one.
 void zizq_parser_free(struct zizq_parser *parser);
 
 // Number of frames (0 for NULL).
+// # Safety
+// `frames` is NULL or a live frames object.
 size_t zizq_frames_len(const struct zizq_frames *frames);
 
 // Frame `index`: `*data`/`*len` receive its bytes, valid until
 // `zizq_frames_free`.
+// # Safety
+// Any pointer may be NULL; otherwise `frames` is a live frames object, `data`
+// and `len` are writable.
 enum zizq_status zizq_frames_get(const struct zizq_frames *frames,
                                  size_t index,
                                  const uint8_t **data,
                                  size_t *len);
 
 // Release frames. NULL is ignored.
+// # Safety
+// `frames` may be NULL; otherwise it is a live frames object, used by no other
+// call during or after this one.
 void zizq_frames_free(struct zizq_frames *frames);
 
 // `*out`: `{"status": "ok"}`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_health(const struct zizq_client *client,
                              struct zizq_buf *out,
                              struct zizq_error **err);
@@ -675,6 +836,9 @@ enum zizq_status zizq_health(const struct zizq_client *client,
 // `*out`: `{"version": "<semver>"}`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_server_version(const struct zizq_client *client,
                                      struct zizq_buf *out,
                                      struct zizq_error **err);
@@ -682,6 +846,9 @@ enum zizq_status zizq_server_version(const struct zizq_client *client,
 // `*out`: `{"queues": [names]}`.
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
 enum zizq_status zizq_get_queues(const struct zizq_client *client,
                                  struct zizq_buf *out,
                                  struct zizq_error **err);
@@ -689,6 +856,9 @@ enum zizq_status zizq_get_queues(const struct zizq_client *client,
 // Delete every cron group and every job on the server (`POST /reset`).
 //
 // After an unknown outcome a retry is safe.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `err` is
+// writable.
 enum zizq_status zizq_erase_all_data(const struct zizq_client *client, struct zizq_error **err);
 
 // GET a server path, typically a `pages.next`/`pages.prev` link, and
@@ -696,6 +866,9 @@ enum zizq_status zizq_erase_all_data(const struct zizq_client *client, struct zi
 // (`ZIZQ_E_INVALID_ARG`).
 //
 // After an unknown outcome a retry is safe (a read).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `path` is NUL-
+// terminated, `out` and `err` are writable.
 enum zizq_status zizq_get_path(const struct zizq_client *client,
                                const char *path,
                                struct zizq_buf *out,
@@ -709,6 +882,10 @@ enum zizq_status zizq_get_path(const struct zizq_client *client,
 //
 // After an unknown outcome a retry counts as safe (retryable) for every
 // method but POST, which could create something twice.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `method` is
+// NUL-terminated, `path` is NUL-terminated, `body` holds `body_len` readable
+// bytes, `http_status`, `out` and `err` are writable.
 enum zizq_status zizq_request(const struct zizq_client *client,
                               const char *method,
                               const char *path,
@@ -719,21 +896,33 @@ enum zizq_status zizq_request(const struct zizq_client *client,
                               struct zizq_error **err);
 
 // Number of jobs in the batch (0 for NULL).
+// # Safety
+// `batch` is NULL or a live batch.
 size_t zizq_batch_len(const struct zizq_batch *batch);
 
 // The batch's jobs as an array of `zizq_batch_len` elements (NULL for NULL).
+// # Safety
+// `batch` is NULL or a live batch.
 const struct zizq_job *zizq_batch_jobs(const struct zizq_batch *batch);
 
 // Job `index` of the batch, or NULL when out of range.
+// # Safety
+// `batch` is NULL or a live batch.
 const struct zizq_job *zizq_batch_get(const struct zizq_batch *batch, size_t index);
 
 // Release a batch. NULL is ignored.
+// # Safety
+// `batch` may be NULL; otherwise it is a live batch, used by no other call
+// during or after this one.
 void zizq_batch_free(struct zizq_batch *batch);
 
 // Open a take stream. `doc` (may be empty): `{"prefetch": n (default 1,
 // 0 = unlimited), "queues": [names] (default all), "worker_id": "..."}`.
 // Returns once the server accepted the stream (HTTP 200); a refusal is
 // `ZIZQ_E_STREAM` with the HTTP status in the error.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_take_open(const struct zizq_client *client,
                                 const uint8_t *doc,
                                 size_t doc_len,
@@ -747,6 +936,9 @@ enum zizq_status zizq_take_open(const struct zizq_client *client,
 // (silent longer than the idle timeout), `ZIZQ_E_STREAM`,
 // `ZIZQ_E_CONNECTION`, `ZIZQ_E_CLOSED`, `ZIZQ_E_BUSY` (another thread is
 // waiting). Jobs received before a failure are handed over first.
+// # Safety
+// Any pointer may be NULL; otherwise `stream` is a live stream, `out` and
+// `err` are writable.
 enum zizq_status zizq_take_next(const struct zizq_take_stream *stream,
                                 size_t max_jobs,
                                 int64_t timeout_ms,
@@ -755,20 +947,29 @@ enum zizq_status zizq_take_next(const struct zizq_take_stream *stream,
 
 // Make the current (or next) `zizq_take_next` return at once with no batch.
 // Any thread.
+// # Safety
+// `stream` is NULL or a live stream.
 enum zizq_status zizq_take_wakeup(const struct zizq_take_stream *stream);
 
 // A file descriptor that is readable while `zizq_take_next` would not
 // block (jobs buffered, stream ended, wakeup pending). For `poll`/`epoll`,
 // asyncio `add_reader` and the like; do not read or close it. -1 for NULL.
+// # Safety
+// `stream` is NULL or a live stream.
 int32_t zizq_take_fd(const struct zizq_take_stream *stream);
 
 // Close the stream: the connection is dropped (the server puts jobs that
 // were not acknowledged back in their queue) and a waiting
 // `zizq_take_next` returns `ZIZQ_E_CLOSED`. Any thread; idempotent.
+// # Safety
+// `stream` is NULL or a live stream.
 enum zizq_status zizq_take_close(const struct zizq_take_stream *stream);
 
 // Close and release the stream. Call once, after every other call on it
 // returned. NULL is ignored.
+// # Safety
+// `stream` may be NULL; otherwise it is a live stream, used by no other call
+// during or after this one.
 void zizq_take_free(struct zizq_take_stream *stream);
 
 // Stream jobs to callbacks on the calling thread until `on_job` returns
@@ -776,6 +977,10 @@ void zizq_take_free(struct zizq_take_stream *stream);
 // is closed (`ZIZQ_E_CLOSED`) or the stream fails (its error). `doc` as for
 // `zizq_take_open`. Callbacks run on this thread only; they may call other
 // `zizq_*` functions on the same client (e.g. to acknowledge the job).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `err` is writable. `on_connect` and `on_job` must
+// be safe to call with `userdata` on this thread.
 enum zizq_status zizq_take_jobs(const struct zizq_client *client,
                                 const uint8_t *doc,
                                 size_t doc_len,
@@ -796,6 +1001,9 @@ enum zizq_status zizq_take_jobs(const struct zizq_client *client,
 // `GET /health` every `backoff_min_ms` (one at a time) and reconnects as
 // soon as the server answers again after an outage, so it resumes within
 // about one initial step of the server's return whatever the grown delay.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+// `doc_len` readable bytes, `out` and `err` are writable.
 enum zizq_status zizq_worker_new(const struct zizq_client *client,
                                  const uint8_t *doc,
                                  size_t doc_len,
@@ -808,6 +1016,9 @@ enum zizq_status zizq_worker_new(const struct zizq_client *client,
 // resolved with `zizq_worker_ack` or `zizq_worker_nack`. Returns
 // `ZIZQ_E_CLOSED` once shutdown has begun, or the error that stopped the
 // worker.
+// # Safety
+// Any pointer may be NULL; otherwise `worker` is a live worker, `out` and
+// `err` are writable.
 enum zizq_status zizq_worker_next(const struct zizq_worker *worker,
                                   size_t max_jobs,
                                   int64_t timeout_ms,
@@ -817,6 +1028,9 @@ enum zizq_status zizq_worker_next(const struct zizq_worker *worker,
 // Queue an acknowledgement of job `id`; returns at once. The worker sends
 // it (batched with others) and retries until the server has it.
 // `ZIZQ_E_CLOSED` after shutdown completed (the ack was not accepted).
+// # Safety
+// Any pointer may be NULL; otherwise `worker` is a live worker, `id` is NUL-
+// terminated, `err` is writable.
 enum zizq_status zizq_worker_ack(const struct zizq_worker *worker,
                                  const char *id,
                                  struct zizq_error **err);
@@ -824,6 +1038,9 @@ enum zizq_status zizq_worker_ack(const struct zizq_worker *worker,
 // Queue a failure report for job `id`; returns at once. `doc` (client's
 // format): `{message, error_type?, backtrace?, retry_at?, kill?}`;
 // `retry_at` asks for a retry at that time, `kill: true` gives up on the job.
+// # Safety
+// Any pointer may be NULL; otherwise `worker` is a live worker, `id` is NUL-
+// terminated, `doc` holds `doc_len` readable bytes, `err` is writable.
 enum zizq_status zizq_worker_nack(const struct zizq_worker *worker,
                                   const char *id,
                                   const uint8_t *doc,
@@ -831,6 +1048,8 @@ enum zizq_status zizq_worker_nack(const struct zizq_worker *worker,
                                   struct zizq_error **err);
 
 // Make every thread waiting in `zizq_worker_next` return at once.
+// # Safety
+// `worker` is NULL or a live worker.
 enum zizq_status zizq_worker_wakeup(const struct zizq_worker *worker);
 
 // Shut down in the safe order: stop taking (waiting `zizq_worker_next`
@@ -839,6 +1058,9 @@ enum zizq_status zizq_worker_wakeup(const struct zizq_worker *worker);
 // requeues jobs that were taken but never handed out). Bounded by
 // `timeout_ms` (negative = the worker's `shutdown_timeout_ms`);
 // `ZIZQ_E_TIMEOUT` if something was left undone (see stats). Idempotent.
+// # Safety
+// Any pointer may be NULL; otherwise `worker` is a live worker, `err` is
+// writable.
 enum zizq_status zizq_worker_shutdown(const struct zizq_worker *worker,
                                       int64_t timeout_ms,
                                       struct zizq_error **err);
@@ -859,6 +1081,9 @@ enum zizq_status zizq_worker_shutdown(const struct zizq_worker *worker,
 // requests sent while waiting to reconnect), `ack_requests`,
 // `nack_requests`, `last_error`. Each accepted ack or nack is counted in
 // exactly one of `pending_acks`, `acked`, `nacked`, `stale` and `dropped`.
+// # Safety
+// Any pointer may be NULL; otherwise `worker` is a live worker, `out` and
+// `err` are writable.
 enum zizq_status zizq_worker_stats(const struct zizq_worker *worker,
                                    struct zizq_buf *out,
                                    struct zizq_error **err);
@@ -866,6 +1091,9 @@ enum zizq_status zizq_worker_stats(const struct zizq_worker *worker,
 // Release the worker. Without a prior `zizq_worker_shutdown` everything
 // stops at once: queued acks are lost and the server requeues unacknowledged
 // jobs. Call once, after every other call on it returned. NULL is ignored.
+// # Safety
+// `worker` may be NULL; otherwise it is a live worker, used by no other call
+// during or after this one.
 void zizq_worker_free(struct zizq_worker *worker);
 
 #ifdef __cplusplus

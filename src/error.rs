@@ -7,6 +7,7 @@
 //! help.
 
 use bytes::Bytes;
+use std::ffi::CStr;
 use std::fmt;
 
 /// Result of every fallible libzizq call. Values are stable and never reused.
@@ -56,57 +57,93 @@ pub enum zizq_status {
 
 pub use zizq_status as Status;
 
-impl zizq_status {
-    /// The constant's name, e.g. `"ZIZQ_E_NOT_FOUND"`.
-    pub fn name(self) -> &'static str {
-        use zizq_status::*;
-        match self {
-            ZIZQ_OK => "ZIZQ_OK",
-            ZIZQ_E_NULL_ARG => "ZIZQ_E_NULL_ARG",
-            ZIZQ_E_INVALID_ARG => "ZIZQ_E_INVALID_ARG",
-            ZIZQ_E_DECODE => "ZIZQ_E_DECODE",
-            ZIZQ_E_NOT_FOUND => "ZIZQ_E_NOT_FOUND",
-            ZIZQ_E_CLIENT => "ZIZQ_E_CLIENT",
-            ZIZQ_E_SERVER => "ZIZQ_E_SERVER",
-            ZIZQ_E_CONNECTION => "ZIZQ_E_CONNECTION",
-            ZIZQ_E_TIMEOUT => "ZIZQ_E_TIMEOUT",
-            ZIZQ_E_TLS => "ZIZQ_E_TLS",
-            ZIZQ_E_STREAM => "ZIZQ_E_STREAM",
-            ZIZQ_E_CLOSED => "ZIZQ_E_CLOSED",
-            ZIZQ_E_CANCELLED => "ZIZQ_E_CANCELLED",
-            ZIZQ_E_FORKED => "ZIZQ_E_FORKED",
-            ZIZQ_E_PANIC => "ZIZQ_E_PANIC",
-            ZIZQ_E_UNEXPECTED_STATUS => "ZIZQ_E_UNEXPECTED_STATUS",
-            ZIZQ_E_FRAME_TOO_LARGE => "ZIZQ_E_FRAME_TOO_LARGE",
-            ZIZQ_E_BUSY => "ZIZQ_E_BUSY",
-            ZIZQ_E_STREAM_ENDED => "ZIZQ_E_STREAM_ENDED",
-        }
-    }
+/// Whether a failure with a given status may pass on its own, before the
+/// HTTP status and an unknown outcome are weighed (`Error::retryable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transience {
+    /// The cause may pass: connection loss, timeouts, 5xx, a server that
+    /// ended the stream.
+    Transient,
+    /// Transient unless the server answered with a 4xx refusal.
+    UnlessRefused,
+    /// Retrying the same call fails the same way, except on a 408 or 429
+    /// answer.
+    Permanent,
+}
 
-    /// A short English description.
-    pub fn describe(self) -> &'static str {
-        use zizq_status::*;
-        match self {
-            ZIZQ_OK => "success",
-            ZIZQ_E_NULL_ARG => "a required pointer argument was NULL",
-            ZIZQ_E_INVALID_ARG => "invalid argument",
-            ZIZQ_E_DECODE => "document could not be decoded",
-            ZIZQ_E_NOT_FOUND => "not found",
-            ZIZQ_E_CLIENT => "client error response",
-            ZIZQ_E_SERVER => "server error response",
-            ZIZQ_E_CONNECTION => "connection failed",
-            ZIZQ_E_TIMEOUT => "timed out",
-            ZIZQ_E_TLS => "TLS failure",
-            ZIZQ_E_STREAM => "take stream failure",
-            ZIZQ_E_CLOSED => "handle is closed",
-            ZIZQ_E_CANCELLED => "operation cancelled",
-            ZIZQ_E_FORKED => "handle belongs to the parent process",
-            ZIZQ_E_PANIC => "internal error (panic caught)",
-            ZIZQ_E_UNEXPECTED_STATUS => "unexpected HTTP status",
-            ZIZQ_E_FRAME_TOO_LARGE => "stream frame too large",
-            ZIZQ_E_BUSY => "handle is busy",
-            ZIZQ_E_STREAM_ENDED => "stream ended by the server",
+/// The per-status facts, one row per `zizq_status` constant: its
+/// description and its transience. The enum above stays written out because
+/// cbindgen reads the source, not macro expansions; the table's matches are
+/// exhaustive, so a constant missing here or unknown to the enum does not
+/// compile, and the names come from the constants themselves.
+macro_rules! status_table {
+    ($($status:ident => $description:literal, $transience:ident;)*) => {
+        impl zizq_status {
+            /// Every status, in the order of the table.
+            pub const ALL: &[zizq_status] = &[$(zizq_status::$status),*];
+
+            /// The constant's name, e.g. `"ZIZQ_E_NOT_FOUND"`.
+            pub fn name(self) -> &'static CStr {
+                match self {
+                    $(zizq_status::$status => const {
+                        static_cstr(concat!(stringify!($status), "\0"))
+                    },)*
+                }
+            }
+
+            /// A short English description.
+            pub fn describe(self) -> &'static CStr {
+                match self {
+                    $(zizq_status::$status => const {
+                        static_cstr(concat!($description, "\0"))
+                    },)*
+                }
+            }
+
+            /// Whether a failure with this status may pass on its own.
+            pub fn transience(self) -> Transience {
+                match self {
+                    $(zizq_status::$status => Transience::$transience,)*
+                }
+            }
         }
+    };
+}
+
+/// A NUL-terminated literal as a `CStr`, checked at compile time.
+const fn static_cstr(text: &'static str) -> &'static CStr {
+    match CStr::from_bytes_with_nul(text.as_bytes()) {
+        Ok(s) => s,
+        Err(_) => panic!("a status name or description holds a NUL byte"),
+    }
+}
+
+status_table! {
+    ZIZQ_OK => "success", Permanent;
+    ZIZQ_E_NULL_ARG => "a required pointer argument was NULL", Permanent;
+    ZIZQ_E_INVALID_ARG => "invalid argument", Permanent;
+    ZIZQ_E_DECODE => "document could not be decoded", Permanent;
+    ZIZQ_E_NOT_FOUND => "not found", Permanent;
+    ZIZQ_E_CLIENT => "client error response", Permanent;
+    ZIZQ_E_SERVER => "server error response", Transient;
+    ZIZQ_E_CONNECTION => "connection failed", Transient;
+    ZIZQ_E_TIMEOUT => "timed out", Transient;
+    ZIZQ_E_TLS => "TLS failure", Permanent;
+    ZIZQ_E_STREAM => "take stream failure", UnlessRefused;
+    ZIZQ_E_CLOSED => "handle is closed", Permanent;
+    ZIZQ_E_CANCELLED => "operation cancelled", Permanent;
+    ZIZQ_E_FORKED => "handle belongs to the parent process", Permanent;
+    ZIZQ_E_PANIC => "internal error (panic caught)", Permanent;
+    ZIZQ_E_UNEXPECTED_STATUS => "unexpected HTTP status", Permanent;
+    ZIZQ_E_FRAME_TOO_LARGE => "stream frame too large", Permanent;
+    ZIZQ_E_BUSY => "handle is busy", Permanent;
+    ZIZQ_E_STREAM_ENDED => "stream ended by the server", Transient;
+}
+
+impl zizq_status {
+    /// The status with this value, if there is one.
+    pub fn from_i32(value: i32) -> Option<zizq_status> {
+        Self::ALL.iter().copied().find(|s| *s as i32 == value)
     }
 }
 
@@ -202,13 +239,10 @@ impl Error {
         if self.unknown_outcome == Some(Repeat::Duplicates) {
             return false;
         }
-        match self.status {
-            Status::ZIZQ_E_CONNECTION
-            | Status::ZIZQ_E_TIMEOUT
-            | Status::ZIZQ_E_SERVER
-            | Status::ZIZQ_E_STREAM_ENDED => true,
-            Status::ZIZQ_E_STREAM => self.http_status == 0 || self.http_status >= 500,
-            _ => matches!(self.http_status, 408 | 429),
+        match self.status.transience() {
+            Transience::Transient => true,
+            Transience::UnlessRefused => self.http_status == 0 || self.http_status >= 500,
+            Transience::Permanent => matches!(self.http_status, 408 | 429),
         }
     }
 }
@@ -224,3 +258,21 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table lists every value from 0 up without a gap, in value order,
+    /// so `from_i32` and the C header's enum agree.
+    #[test]
+    fn the_table_lists_every_status_in_value_order() {
+        for (i, status) in zizq_status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, i, "{:?}", status);
+            assert_eq!(zizq_status::from_i32(i as i32), Some(*status));
+            assert_eq!(status.name().to_str().unwrap(), format!("{status:?}"));
+        }
+        assert_eq!(zizq_status::from_i32(zizq_status::ALL.len() as i32), None);
+        assert_eq!(zizq_status::from_i32(-1), None);
+    }
+}

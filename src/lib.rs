@@ -4,6 +4,8 @@
 //! the machinery (`client`, `transport`, `take`, `runtime`). See
 //! `include/zizq.h` for the C API and the README for the architecture.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod api;
 pub mod client;
 pub mod codec;

@@ -32,6 +32,8 @@ extern "C" fn on_fork_child() {
 
 /// Generation of the current process: changes in every fork child.
 pub fn generation() -> u64 {
+    // SAFETY: registers a handler that only does an atomic increment, which
+    // is async-signal-safe as a fork child handler must be; registered once.
     ATFORK.call_once(|| unsafe {
         libc::pthread_atfork(None, None, Some(on_fork_child));
     });

@@ -1,5 +1,9 @@
 //! The cron API through the C ABI, on a Pro server and on a free one.
 
+// The tests drive the C ABI as a C program does: every unsafe call passes
+// handles and buffers the library returned, or locals that outlive the call.
+#![allow(clippy::undocumented_unsafe_blocks)]
+
 mod common;
 
 use common::*;

@@ -3,6 +3,10 @@
 //! connections, and errors tell "not acted on — safe to retry" from "sent,
 //! outcome unknown" (retryable only for operations safe to repeat).
 
+// The tests drive the C ABI as a C program does: every unsafe call passes
+// handles and buffers the library returned, or locals that outlive the call.
+#![allow(clippy::undocumented_unsafe_blocks)]
+
 mod common;
 
 use common::*;

@@ -1,5 +1,9 @@
 //! Take streams, the callback loop and the exported parser, through the C ABI.
 
+// The tests drive the C ABI as a C program does: every unsafe call passes
+// handles and buffers the library returned, or locals that outlive the call.
+#![allow(clippy::undocumented_unsafe_blocks)]
+
 mod common;
 
 use common::*;
@@ -267,16 +271,21 @@ struct Seen {
     stop_after: usize,
 }
 
+/// # Safety
+/// `user` is the `Seen` passed to `zizq_take_jobs`.
 unsafe extern "C" fn on_connect(user: *mut c_void) {
-    (*(user as *mut Seen)).connected = true;
+    unsafe { (*(user as *mut Seen)).connected = true };
 }
 
+/// # Safety
+/// `user` is the `Seen` passed to `zizq_take_jobs`; `job` is valid for the call.
 unsafe extern "C" fn on_job(user: *mut c_void, job: *const zizq_job) -> i32 {
-    let seen = &mut *(user as *mut Seen);
-    let id = name((*job).id);
+    let seen = unsafe { &mut *(user as *mut Seen) };
+    let id = name(unsafe { (*job).id });
     // Callbacks may call back into the library (here: ack the job).
     let cid = cstr(&id);
-    let status = zizq::ffi::jobs::zizq_report_success(seen.client, cid.as_ptr(), ptr::null_mut());
+    let status =
+        unsafe { zizq::ffi::jobs::zizq_report_success(seen.client, cid.as_ptr(), ptr::null_mut()) };
     // NOT_FOUND when the server already ended the stream and requeued the job.
     assert!(
         matches!(status, S::ZIZQ_OK | S::ZIZQ_E_NOT_FOUND),

@@ -1,6 +1,10 @@
 //! The core's worker through the C ABI: throughput path, nacks, faults
 //! (stream cuts, silent streams, failing and slow acks), shutdown order.
 
+// The tests drive the C ABI as a C program does: every unsafe call passes
+// handles and buffers the library returned, or locals that outlive the call.
+#![allow(clippy::undocumented_unsafe_blocks)]
+
 mod common;
 
 use common::*;

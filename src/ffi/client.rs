@@ -1,7 +1,10 @@
 //! Client handles: create, inspect, close, free.
 
 use super::error::zizq_error;
-use super::{boundary, bytes_arg, handle, infallible, out_arg, str_arg, write_buf, zizq_buf};
+use super::{
+    borrow, boundary, bytes_arg, free_handle, handle, infallible, live_handle, new_handle, out_arg,
+    str_arg, write_buf, zizq_buf, Handle,
+};
 use crate::client::{Client, ClientOptions};
 use crate::codec::Format;
 use crate::error::{zizq_status, Result};
@@ -34,20 +37,19 @@ pub struct zizq_client {
     pub(crate) generation: u64,
 }
 
-impl zizq_client {
-    /// The client, if usable from this process.
-    pub(crate) fn get(&self) -> Result<&Client> {
-        runtime::check_fork(self.generation)?;
-        Ok(&self.client)
+impl Handle for zizq_client {
+    fn generation(&self) -> Option<u64> {
+        Some(self.generation)
     }
 }
 
-/// Borrow a client argument and check it belongs to this process.
+/// Borrow a client argument that belongs to this process.
 ///
 /// # Safety
-/// `ptr` must be NULL or a live client.
+/// `ptr` must be NULL or a client not yet freed, for `'a`.
 pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Client> {
-    handle(ptr, "client")?.get()
+    // SAFETY: the same contract as ours.
+    Ok(&unsafe { live_handle(ptr, "client") }?.client)
 }
 
 /// Create a client for the server at `url` (e.g. `"http://127.0.0.1:7890"`;
@@ -70,6 +72,9 @@ pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Clien
 ///
 /// Nothing connects yet: the first request opens the connection. On success
 /// `*out` receives the client.
+/// # Safety
+/// Any pointer may be NULL; otherwise `url` is NUL-terminated, `options` holds
+/// `options_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_new(
     url: *const c_char,
@@ -79,14 +84,22 @@ pub unsafe extern "C" fn zizq_client_new(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let url = str_arg(url, "url")?;
-        let options = ClientOptions::from_json(bytes_arg(options, options_len, "options")?)?;
-        out_arg(out, "out")?;
+        // SAFETY: `url` is NULL or a NUL-terminated string, `options` NULL or
+        // `options_len` readable bytes (# Safety above).
+        let (url, options) = unsafe {
+            (
+                str_arg(url, "url")?,
+                bytes_arg(options, options_len, "options")?,
+            )
+        };
+        let options = ClientOptions::from_json(options)?;
+        // SAFETY: `out` is NULL or writable (# Safety above).
+        let out = unsafe { out_arg(out, "out") }?;
         let generation = runtime::generation();
         // Make sure the runtime exists before any call needs it.
         runtime::runtime()?;
         let client = Client::new(url, options)?;
-        *out = Box::into_raw(Box::new(zizq_client { client, generation }));
+        new_handle(out, zizq_client { client, generation });
         Ok(())
     })
 }
@@ -95,10 +108,13 @@ pub unsafe extern "C" fn zizq_client_new(
 /// `ZIZQ_E_CLOSED` promptly, its take streams and workers stop, connections
 /// are dropped, and later calls return `ZIZQ_E_CLOSED`. Never blocks.
 /// Idempotent. The handle stays valid until `zizq_client_free`.
+/// # Safety
+/// `client` is NULL or a live client.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_close(client: *const zizq_client) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let client = handle(client, "client")?;
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        let client = unsafe { handle(client, "client") }?;
         if runtime::check_fork(client.generation).is_ok() {
             client.client.close();
         }
@@ -110,24 +126,22 @@ pub unsafe extern "C" fn zizq_client_close(client: *const zizq_client) -> zizq_s
 /// has returned. NULL is ignored. Take streams and workers created from it
 /// hold their own reference and keep working until they are freed; the
 /// connections close when nothing uses them any more.
+/// # Safety
+/// `client` may be NULL; otherwise it is a live client, used by no other call
+/// during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_free(client: *mut zizq_client) {
-    infallible((), || {
-        if client.is_null() {
-            return;
-        }
-        let boxed = Box::from_raw(client);
-        if runtime::check_fork(boxed.generation).is_err() {
-            // The parent's runtime does not exist here: leave its state alone.
-            std::mem::forget(boxed);
-        }
-    })
+    // SAFETY: `client` is NULL or a client given up by the caller.
+    unsafe { free_handle(client) }
 }
 
 /// A new handle that shares `client`'s connections and options but has its
 /// own cancellation scope: `zizq_client_cancel` on it interrupts only the
 /// calls made through it (e.g. one per Go context or per request). Closing
 /// `client` closes it too. Release it with `zizq_client_free`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_derive(
     client: *const zizq_client,
@@ -135,13 +149,18 @@ pub unsafe extern "C" fn zizq_client_derive(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let parent = handle(client, "client")?;
-        let derived = parent.get()?.derive();
-        out_arg(out, "out")?;
-        *out = Box::into_raw(Box::new(zizq_client {
-            client: derived,
-            generation: parent.generation,
-        }));
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        let parent = unsafe { live_handle(client, "client") }?;
+        let derived = parent.client.derive();
+        // SAFETY: `out` is NULL or writable (# Safety above).
+        let out = unsafe { out_arg(out, "out") }?;
+        new_handle(
+            out,
+            zizq_client {
+                client: derived,
+                generation: parent.generation,
+            },
+        );
         Ok(())
     })
 }
@@ -149,10 +168,13 @@ pub unsafe extern "C" fn zizq_client_derive(
 /// Interrupt the calls in progress through this handle, from any thread:
 /// they return `ZIZQ_E_CANCELLED` promptly. Later calls run normally. Take
 /// streams and workers are not affected (close them instead).
+/// # Safety
+/// `client` is NULL or a live client.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_cancel(client: *const zizq_client) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        client_arg(client)?.cancel();
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        unsafe { client_arg(client) }?.cancel();
         Ok(())
     })
 }
@@ -162,27 +184,34 @@ pub unsafe extern "C" fn zizq_client_cancel(client: *const zizq_client) -> zizq_
 /// usable: the seed's `cleanup_internal_clients`. A waiting
 /// `zizq_take_next` returns `ZIZQ_E_CLOSED`, `zizq_take_jobs` returns;
 /// workers are not affected. Any thread.
+/// # Safety
+/// `client` is NULL or a live client.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_close_streams(client: *const zizq_client) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        client_arg(client)?.close_streams();
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        unsafe { client_arg(client) }?.close_streams();
         Ok(())
     })
 }
 
 /// The client's wire format.
+/// # Safety
+/// `client` is NULL or a live client.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_format(client: *const zizq_client) -> zizq_format {
     infallible(zizq_format::ZIZQ_FORMAT_MSGPACK, || {
-        client
-            .as_ref()
-            .map_or(zizq_format::ZIZQ_FORMAT_MSGPACK, |c| {
-                c.client.format().into()
-            })
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        unsafe { borrow(client) }.map_or(zizq_format::ZIZQ_FORMAT_MSGPACK, |c| {
+            c.client.format().into()
+        })
     })
 }
 
 /// The normalised base URL (no trailing `/`), as UTF-8 bytes in `*out`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_url(
     client: *const zizq_client,
@@ -190,8 +219,9 @@ pub unsafe extern "C" fn zizq_client_url(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let client = handle(client, "client")?;
-        out_arg(out, "out")?;
+        // SAFETY: `client` is NULL or a live client, `out` NULL or writable
+        // (# Safety above).
+        let (client, out) = unsafe { (handle(client, "client")?, out_arg(out, "out")?) };
         write_buf(out, client.client.base_url().into_bytes().into());
         Ok(())
     })
@@ -200,7 +230,8 @@ pub unsafe extern "C" fn zizq_client_url(
 /// Export body for calls that answer a document in `*out`.
 ///
 /// # Safety
-/// Pointers as documented on the export.
+/// `client` must be NULL or a client not yet freed; `out` and `err` NULL or
+/// writable.
 pub(crate) unsafe fn call_buf(
     client: *const zizq_client,
     out: *mut zizq_buf,
@@ -208,8 +239,8 @@ pub(crate) unsafe fn call_buf(
     op: impl FnOnce(&Client) -> Result<bytes::Bytes>,
 ) -> zizq_status {
     boundary(err, || {
-        let client = client_arg(client)?;
-        out_arg(out, "out")?;
+        // SAFETY: the pointers are valid or NULL by our contract.
+        let (client, out) = unsafe { (client_arg(client)?, out_arg(out, "out")?) };
         let bytes = op(client)?;
         write_buf(out, bytes);
         Ok(())
@@ -219,7 +250,7 @@ pub(crate) unsafe fn call_buf(
 /// Export body for calls that answer a count in `*out`.
 ///
 /// # Safety
-/// Pointers as documented on the export.
+/// As for [`call_buf`].
 pub(crate) unsafe fn call_count(
     client: *const zizq_client,
     out: *mut i64,
@@ -227,9 +258,9 @@ pub(crate) unsafe fn call_count(
     op: impl FnOnce(&Client) -> Result<i64>,
 ) -> zizq_status {
     boundary(err, || {
-        let client = client_arg(client)?;
-        out_arg(out, "out")?;
-        *out = op(client)?;
+        // SAFETY: the pointers are valid or NULL by our contract.
+        let (client, out) = unsafe { (client_arg(client)?, out_arg(out, "out")?) };
+        out.write(op(client)?);
         Ok(())
     })
 }
@@ -237,11 +268,12 @@ pub(crate) unsafe fn call_count(
 /// Export body for calls that answer nothing.
 ///
 /// # Safety
-/// Pointers as documented on the export.
+/// `client` must be NULL or a client not yet freed; `err` NULL or writable.
 pub(crate) unsafe fn call_unit(
     client: *const zizq_client,
     err: *mut *mut zizq_error,
     op: impl FnOnce(&Client) -> Result<()>,
 ) -> zizq_status {
-    boundary(err, || op(client_arg(client)?))
+    // SAFETY: `client` is valid or NULL by our contract.
+    boundary(err, || op(unsafe { client_arg(client) }?))
 }

@@ -19,6 +19,10 @@ fn format_arg(format: i32) -> Result<Format> {
 }
 
 /// Find the value (or the length) at `path` in `doc`, skipping the rest.
+///
+/// # Safety
+/// `doc` must be NULL or point to `len` readable bytes, `path` NULL or a
+/// NUL-terminated string, both valid for the call.
 unsafe fn find(
     format: i32,
     doc: *const u8,
@@ -27,8 +31,8 @@ unsafe fn find(
     want: Want,
 ) -> Result<Found> {
     let format = format_arg(format)?;
-    let doc = bytes_arg(doc, len, "doc")?;
-    let path = str_arg(path, "path")?;
+    // SAFETY: as our contract requires of `doc`, `len` and `path`.
+    let (doc, path) = unsafe { (bytes_arg(doc, len, "doc")?, str_arg(path, "path")?) };
     match seek(format, doc, path, want)? {
         Found::Missing => Err(Error::new(
             Status::ZIZQ_E_NOT_FOUND,
@@ -38,13 +42,18 @@ unsafe fn find(
     }
 }
 
+/// [`find`] for a value.
+///
+/// # Safety
+/// As for [`find`].
 unsafe fn find_value(
     format: i32,
     doc: *const u8,
     len: usize,
     path: *const c_char,
 ) -> Result<Value> {
-    match find(format, doc, len, path, Want::Value)? {
+    // SAFETY: the same contract as ours.
+    match unsafe { find(format, doc, len, path, Want::Value) }? {
         Found::Value(value) => Ok(value),
         _ => unreachable!("Want::Value finds a value"),
     }
@@ -54,6 +63,9 @@ unsafe fn find_value(
 /// values), e.g. MessagePack to JSON for printing, or JSON written by hand
 /// to a MessagePack client's format. With `from == to` the document is
 /// checked and copied unchanged.
+/// # Safety
+/// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+/// `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_doc_transcode(
     from: i32,
@@ -65,8 +77,9 @@ pub unsafe extern "C" fn zizq_doc_transcode(
 ) -> zizq_status {
     boundary(err, || {
         let (from, to) = (format_arg(from)?, format_arg(to)?);
-        let doc = bytes_arg(doc, doc_len, "doc")?;
-        out_arg(out, "out")?;
+        // SAFETY: `doc` is NULL or `doc_len` readable bytes, `out` NULL or
+        // writable (# Safety above).
+        let (doc, out) = unsafe { (bytes_arg(doc, doc_len, "doc")?, out_arg(out, "out")?) };
         write_buf(out, codec::reencode(from, to, doc)?.into());
         Ok(())
     })
@@ -76,6 +89,9 @@ pub unsafe extern "C" fn zizq_doc_transcode(
 /// arrays: `"pages.next"`, `"jobs.0.id"`) into `*out` (UTF-8, no NUL).
 /// `ZIZQ_E_NOT_FOUND` if there is nothing at `path`, `ZIZQ_E_INVALID_ARG` if
 /// the value is not a string (null included).
+/// # Safety
+/// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+/// `path` is NUL-terminated, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_doc_get_str(
     format: i32,
@@ -86,8 +102,16 @@ pub unsafe extern "C" fn zizq_doc_get_str(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        out_arg(out, "out")?;
-        match find_value(format, doc, doc_len, path)? {
+        // SAFETY: `out` is NULL or writable, `doc` NULL or `doc_len`
+        // readable bytes, `path` NULL or a NUL-terminated string (# Safety
+        // above).
+        let (out, value) = unsafe {
+            (
+                out_arg(out, "out")?,
+                find_value(format, doc, doc_len, path)?,
+            )
+        };
+        match value {
             Value::String(s) => {
                 write_buf(out, s.into_bytes().into());
                 Ok(())
@@ -101,6 +125,9 @@ pub unsafe extern "C" fn zizq_doc_get_str(
 }
 
 /// Read the integer at `path` in `doc` into `*out`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+/// `path` is NUL-terminated, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_doc_get_int(
     format: i32,
@@ -111,19 +138,29 @@ pub unsafe extern "C" fn zizq_doc_get_int(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        out_arg(out, "out")?;
-        let value = find_value(format, doc, doc_len, path)?;
-        *out = value.as_i64().ok_or_else(|| {
+        // SAFETY: `out` is NULL or writable, `doc` NULL or `doc_len`
+        // readable bytes, `path` NULL or a NUL-terminated string (# Safety
+        // above).
+        let (out, value) = unsafe {
+            (
+                out_arg(out, "out")?,
+                find_value(format, doc, doc_len, path)?,
+            )
+        };
+        out.write(value.as_i64().ok_or_else(|| {
             Error::invalid(format!(
                 "the value is {}, not an integer",
                 codec::kind(&value)
             ))
-        })?;
+        })?);
         Ok(())
     })
 }
 
 /// Number of elements of the array (or entries of the map) at `path`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `doc` holds `doc_len` readable bytes,
+/// `path` is NUL-terminated, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_doc_get_len(
     format: i32,
@@ -134,8 +171,16 @@ pub unsafe extern "C" fn zizq_doc_get_len(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        out_arg(out, "out")?;
-        *out = match find(format, doc, doc_len, path, Want::Len)? {
+        // SAFETY: `out` is NULL or writable, `doc` NULL or `doc_len`
+        // readable bytes, `path` NULL or a NUL-terminated string (# Safety
+        // above).
+        let (out, found) = unsafe {
+            (
+                out_arg(out, "out")?,
+                find(format, doc, doc_len, path, Want::Len)?,
+            )
+        };
+        out.write(match found {
             Found::Len(n) => n,
             Found::NotContainer(kind) => {
                 return Err(Error::invalid(format!(
@@ -143,7 +188,7 @@ pub unsafe extern "C" fn zizq_doc_get_len(
                 )))
             }
             _ => unreachable!("Want::Len finds a length"),
-        };
+        });
         Ok(())
     })
 }

@@ -1,6 +1,6 @@
 //! The error object handed to C callers through `zizq_error **err`.
 
-use super::infallible;
+use super::{borrow, free_handle, infallible, Handle};
 use crate::error::{zizq_status, Error};
 use std::ffi::{c_char, CString};
 
@@ -12,45 +12,62 @@ pub struct zizq_error {
 }
 
 impl zizq_error {
-    pub(crate) fn boxed(error: Error) -> *mut zizq_error {
+    pub(crate) fn new(error: Error) -> zizq_error {
         let message = CString::new(error.message.replace('\0', " ")).unwrap_or_default();
-        Box::into_raw(Box::new(zizq_error { error, message }))
+        zizq_error { error, message }
     }
 }
 
+impl Handle for zizq_error {}
+
 /// The status of the failed call.
+/// # Safety
+/// `err` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_status(err: *const zizq_error) -> zizq_status {
     infallible(zizq_status::ZIZQ_E_NULL_ARG, || {
-        err.as_ref()
-            .map_or(zizq_status::ZIZQ_E_NULL_ARG, |e| e.error.status)
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        unsafe { borrow(err) }.map_or(zizq_status::ZIZQ_E_NULL_ARG, |e| e.error.status)
     })
 }
 
 /// HTTP status of the server's answer, or 0 when no answer was received.
+/// # Safety
+/// `err` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_http_status(err: *const zizq_error) -> u16 {
-    infallible(0, || err.as_ref().map_or(0, |e| e.error.http_status))
+    infallible(0, || {
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        unsafe { borrow(err) }.map_or(0, |e| e.error.http_status)
+    })
 }
 
 /// Human-readable message (the server's `error` text for HTTP errors).
 /// NUL-terminated UTF-8, valid until `zizq_error_free`. Never NULL.
+/// # Safety
+/// `err` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_message(err: *const zizq_error) -> *const c_char {
     infallible(c"".as_ptr(), || {
-        err.as_ref().map_or(c"".as_ptr(), |e| e.message.as_ptr())
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        unsafe { borrow(err) }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
     })
 }
 
 /// Raw body of the server's answer (JSON, MessagePack or text as sent), or
 /// NULL when there was none. `*len` receives its length (0 for NULL).
 /// Valid until `zizq_error_free`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `err` is a live error object, `len` is
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_body(err: *const zizq_error, len: *mut usize) -> *const u8 {
     infallible(std::ptr::null(), || {
-        let body = err.as_ref().and_then(|e| e.error.body.as_ref());
-        if let Some(len) = len.as_mut() {
-            *len = body.map_or(0, |b| b.len());
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        let body = unsafe { borrow(err) }.and_then(|e| e.error.body.as_ref());
+        // SAFETY: `len` is NULL or writable (# Safety above).
+        if let Ok(len) = unsafe { super::out_arg(len, "len") } {
+            len.write(body.map_or(0, |b| b.len()));
         }
         body.map_or(std::ptr::null(), |b| b.as_ptr())
     })
@@ -69,9 +86,14 @@ pub unsafe extern "C" fn zizq_error_body(err: *const zizq_error, len: *mut usize
 /// `zizq_enqueue_bulk`, `zizq_request` with POST); false for other 4xx
 /// answers (404, 400, 422...), argument and decode errors, `ZIZQ_E_CLOSED`
 /// and `ZIZQ_E_CANCELLED`. False for NULL.
+/// # Safety
+/// `err` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_retryable(err: *const zizq_error) -> bool {
-    infallible(false, || err.as_ref().is_some_and(|e| e.error.retryable()))
+    infallible(false, || {
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        unsafe { borrow(err) }.is_some_and(|e| e.error.retryable())
+    })
 }
 
 /// Whether the request may have reached the server and no answer says what
@@ -81,19 +103,22 @@ pub unsafe extern "C" fn zizq_error_retryable(err: *const zizq_error) -> bool {
 /// may not have acted on it. False when an answer was received, when the
 /// request was never sent (connection refused, DNS, TLS, argument errors)
 /// and for NULL.
+/// # Safety
+/// `err` is NULL or a live error object.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_outcome_unknown(err: *const zizq_error) -> bool {
     infallible(false, || {
-        err.as_ref().is_some_and(|e| e.error.outcome_unknown())
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        unsafe { borrow(err) }.is_some_and(|e| e.error.outcome_unknown())
     })
 }
 
 /// Release an error object. NULL is ignored.
+/// # Safety
+/// `err` may be NULL; otherwise it is a live error object, used by no other
+/// call during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_error_free(err: *mut zizq_error) {
-    infallible((), || {
-        if !err.is_null() {
-            drop(Box::from_raw(err));
-        }
-    })
+    // SAFETY: `err` is NULL or an error object given up by the caller.
+    unsafe { free_handle(err) }
 }

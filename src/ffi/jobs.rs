@@ -18,6 +18,9 @@ use std::ffi::c_char;
 /// safe: the job may exist already and a repeat would enqueue it again, so
 /// the error is not retryable; give the job a `unique_key` (servers with
 /// unique jobs) to make a repeat answer the existing job instead.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_enqueue(
     client: *const zizq_client,
@@ -26,9 +29,13 @@ pub unsafe extern "C" fn zizq_enqueue(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::enqueue(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `doc`
+    // NULL or `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::enqueue(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Enqueue many jobs atomically. `doc`: `{"jobs": [<enqueue doc>, ...]}`.
@@ -36,6 +43,9 @@ pub unsafe extern "C" fn zizq_enqueue(
 ///
 /// After an unknown outcome a retry is not safe (a repeat could enqueue
 /// every job again; see `zizq_enqueue` and `unique_key`).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_enqueue_bulk(
     client: *const zizq_client,
@@ -44,14 +54,21 @@ pub unsafe extern "C" fn zizq_enqueue_bulk(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::enqueue_bulk(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `doc`
+    // NULL or `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::enqueue_bulk(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Fetch one job (with its payload). Unknown id: `ZIZQ_E_NOT_FOUND`.
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_job(
     client: *const zizq_client,
@@ -59,9 +76,13 @@ pub unsafe extern "C" fn zizq_get_job(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::get_job(c, segment_arg(id, "id")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `id` NULL
+    // or a NUL-terminated string (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::get_job(c, segment_arg(id, "id")?)
+        })
+    }
 }
 
 /// List jobs. `doc` (may be empty): `{id, status, queue, type}` (a string or
@@ -74,6 +95,9 @@ pub unsafe extern "C" fn zizq_get_job(
 /// links with `zizq_get_path`.
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_list_jobs(
     client: *const zizq_client,
@@ -82,15 +106,22 @@ pub unsafe extern "C" fn zizq_list_jobs(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::list_jobs(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `doc`
+    // NULL or `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::list_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Count jobs matching the filters of `zizq_list_jobs` (without `from`,
 /// `order`, `limit`).
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_count_jobs(
     client: *const zizq_client,
@@ -99,9 +130,13 @@ pub unsafe extern "C" fn zizq_count_jobs(
     out: *mut i64,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_count(client, out, err, |c| {
-        jobs::count_jobs(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_count` requires; `doc`
+    // NULL or `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_count(client, out, err, |c| {
+            jobs::count_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Update a job's mutable fields. `doc`: any of `queue`, `priority`,
@@ -110,6 +145,10 @@ pub unsafe extern "C" fn zizq_count_jobs(
 /// allowed for `queue` and `priority`). `*out`: the updated job.
 ///
 /// After an unknown outcome a retry is safe (it sets the same values).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_update_job(
     client: *const zizq_client,
@@ -119,9 +158,14 @@ pub unsafe extern "C" fn zizq_update_job(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::update_job(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `id` NULL
+    // or a NUL-terminated string, `doc` NULL or `doc_len` readable
+    // bytes (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::update_job(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Update every job matching `where`. `doc`: `{"where": {filters},
@@ -129,6 +173,9 @@ pub unsafe extern "C" fn zizq_update_job(
 ///
 /// After an unknown outcome a retry is safe (it sets the same values; the
 /// count is then what the repeat patched).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_update_all_jobs(
     client: *const zizq_client,
@@ -137,22 +184,31 @@ pub unsafe extern "C" fn zizq_update_all_jobs(
     out: *mut i64,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_count(client, out, err, |c| {
-        jobs::update_all_jobs(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_count` requires; `doc`
+    // NULL or `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_count(client, out, err, |c| {
+            jobs::update_all_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Delete one job, whatever its status.
 ///
 /// After an unknown outcome a retry is safe; it may answer
 /// `ZIZQ_E_NOT_FOUND` if the first attempt deleted the job.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `err` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_job(
     client: *const zizq_client,
     id: *const c_char,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_unit(client, err, |c| jobs::delete_job(c, segment_arg(id, "id")?))
+    // SAFETY: `client` and `err` are valid or NULL as `call_unit` requires; `id` NULL or a
+    // NUL-terminated string (# Safety above).
+    unsafe { call_unit(client, err, |c| jobs::delete_job(c, segment_arg(id, "id")?)) }
 }
 
 /// Delete every job matching `doc`: `{"where": {filters}}` (an empty `where`
@@ -160,6 +216,9 @@ pub unsafe extern "C" fn zizq_delete_job(
 ///
 /// After an unknown outcome a retry is safe; the count is then what the
 /// repeat deleted.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_delete_all_jobs(
     client: *const zizq_client,
@@ -168,9 +227,13 @@ pub unsafe extern "C" fn zizq_delete_all_jobs(
     out: *mut i64,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_count(client, out, err, |c| {
-        jobs::delete_all_jobs(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_count` requires; `doc`
+    // NULL or `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_count(client, out, err, |c| {
+            jobs::delete_all_jobs(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Acknowledge one in-flight job (mark it completed). A job that is not in
@@ -178,15 +241,22 @@ pub unsafe extern "C" fn zizq_delete_all_jobs(
 ///
 /// After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
 /// if the first attempt completed the job.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `err` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_report_success(
     client: *const zizq_client,
     id: *const c_char,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_unit(client, err, |c| {
-        jobs::report_success(c, segment_arg(id, "id")?)
-    })
+    // SAFETY: `client` and `err` are valid or NULL as `call_unit` requires; `id` NULL or a
+    // NUL-terminated string (# Safety above).
+    unsafe {
+        call_unit(client, err, |c| {
+            jobs::report_success(c, segment_arg(id, "id")?)
+        })
+    }
 }
 
 /// Acknowledge many jobs. `doc`: an array of ids, or `{"ids": [...]}`.
@@ -195,6 +265,9 @@ pub unsafe extern "C" fn zizq_report_success(
 ///
 /// After an unknown outcome a retry is safe (ids already completed are
 /// ignored).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `err` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_report_success_bulk(
     client: *const zizq_client,
@@ -202,9 +275,13 @@ pub unsafe extern "C" fn zizq_report_success_bulk(
     doc_len: usize,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_unit(client, err, |c| {
-        jobs::report_success_bulk(c, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client` and `err` are valid or NULL as `call_unit` requires; `doc` NULL or
+    // `doc_len` readable bytes (# Safety above).
+    unsafe {
+        call_unit(client, err, |c| {
+            jobs::report_success_bulk(c, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Report a failure (nack). `doc`: `{message, error_type?, backtrace?,
@@ -213,6 +290,10 @@ pub unsafe extern "C" fn zizq_report_success_bulk(
 ///
 /// After an unknown outcome a retry is safe; it answers `ZIZQ_E_NOT_FOUND`
 /// if the first attempt was recorded (the job is no longer in flight).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_report_failure(
     client: *const zizq_client,
@@ -222,15 +303,24 @@ pub unsafe extern "C" fn zizq_report_failure(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::report_failure(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `id` NULL
+    // or a NUL-terminated string, `doc` NULL or `doc_len` readable
+    // bytes (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::report_failure(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// List a job's error records. `doc` (may be empty): `{from, order, limit}`.
 /// `*out`: `{"errors": [...], "pages": {...}}`.
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `doc` holds `doc_len` readable bytes, `out` and `err` are
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_list_errors(
     client: *const zizq_client,
@@ -240,14 +330,22 @@ pub unsafe extern "C" fn zizq_list_errors(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::list_errors(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `id` NULL
+    // or a NUL-terminated string, `doc` NULL or `doc_len` readable
+    // bytes (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::list_errors(c, segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        })
+    }
 }
 
 /// Fetch the error record of one attempt (1-based).
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `id` is NUL-
+/// terminated, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_error(
     client: *const zizq_client,
@@ -256,7 +354,11 @@ pub unsafe extern "C" fn zizq_get_error(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        jobs::get_error(c, segment_arg(id, "id")?, attempt)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `id` NULL
+    // or a NUL-terminated string (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            jobs::get_error(c, segment_arg(id, "id")?, attempt)
+        })
+    }
 }

@@ -3,9 +3,6 @@
 //! panic boundary: each export calls one function of the core.
 
 #![allow(non_camel_case_types)]
-// The safety contract of every export is the C API convention set out in
-// include/preamble.h (valid or NULL pointers, borrowed inputs, one free).
-#![allow(clippy::missing_safety_doc)]
 
 pub mod client;
 pub mod crons;
@@ -18,6 +15,7 @@ pub mod take;
 pub mod worker;
 
 use crate::error::{zizq_status, Error, Result, Status};
+use crate::runtime;
 use error::zizq_error;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -47,9 +45,10 @@ where
         Ok(()) => Status::ZIZQ_OK,
         Err(e) => {
             let status = e.status;
-            if !err.is_null() {
-                // SAFETY: the caller passes a valid `zizq_error **` or NULL.
-                unsafe { *err = zizq_error::boxed(e) };
+            // SAFETY: every export taking `err` requires it to be NULL or
+            // writable storage for one pointer (its `# Safety` section).
+            if let Ok(out) = unsafe { out_arg(err, "err") } {
+                new_handle(out, zizq_error::new(e));
             }
             status
         }
@@ -64,7 +63,8 @@ pub(crate) fn infallible<T, F: FnOnce() -> T>(default: T, body: F) -> T {
 /// Borrow a NUL-terminated UTF-8 string argument.
 ///
 /// # Safety
-/// `ptr` must be NULL or point to a NUL-terminated string valid for the call.
+/// `ptr` must be NULL or point to a NUL-terminated string that stays valid
+/// and unchanged for `'a`.
 pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
     if ptr.is_null() {
         return Err(Error::new(
@@ -72,7 +72,9 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
             format!("`{name}` must not be NULL"),
         ));
     }
-    CStr::from_ptr(ptr)
+    // SAFETY: not NULL (checked above), so by this function's contract a
+    // NUL-terminated string that lives for 'a.
+    unsafe { CStr::from_ptr(ptr) }
         .to_str()
         .map_err(|e| Error::invalid(format!("`{name}` is not valid UTF-8: {e}")))
 }
@@ -84,7 +86,8 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a s
 /// # Safety
 /// As for [`str_arg`].
 pub(crate) unsafe fn segment_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str> {
-    let value = str_arg(ptr, name)?;
+    // SAFETY: the same contract as ours.
+    let value = unsafe { str_arg(ptr, name) }?;
     if value.is_empty() {
         return Err(Error::invalid(format!("`{name}` must not be empty")));
     }
@@ -94,7 +97,8 @@ pub(crate) unsafe fn segment_arg<'a>(ptr: *const c_char, name: &str) -> Result<&
 /// Borrow a `(pointer, length)` byte argument; a zero length may come with NULL.
 ///
 /// # Safety
-/// `ptr` must be NULL or point to `len` readable bytes valid for the call.
+/// `ptr` must be NULL or point to `len` readable bytes that stay valid and
+/// unchanged for `'a`.
 pub(crate) unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, name: &str) -> Result<&'a [u8]> {
     if len == 0 {
         return Ok(&[]);
@@ -105,15 +109,74 @@ pub(crate) unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, name: &str) -> Re
             format!("`{name}` must not be NULL when its length is {len}"),
         ));
     }
-    Ok(std::slice::from_raw_parts(ptr, len))
+    // SAFETY: not NULL and `len` > 0, so by this function's contract `len`
+    // readable bytes that live for 'a (a C array never exceeds isize::MAX).
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// An output parameter checked to be non-NULL: writing through it is safe.
+/// The old contents are never read or dropped (the caller's storage may be
+/// uninitialised).
+pub(crate) struct Out<'a, T>(&'a mut std::mem::MaybeUninit<T>);
+
+impl<T> Out<'_, T> {
+    pub(crate) fn write(self, value: T) {
+        self.0.write(value);
+    }
+}
+
+/// Check an output pointer.
+///
+/// # Safety
+/// `ptr` must be NULL or point to storage for a `T`, writable and aligned,
+/// that nothing else accesses for `'a`.
+pub(crate) unsafe fn out_arg<'a, T>(ptr: *mut T, name: &str) -> Result<Out<'a, T>> {
+    // SAFETY: by this function's contract a non-NULL `ptr` is writable,
+    // aligned and ours for 'a; MaybeUninit makes no claim on its contents.
+    match unsafe { ptr.cast::<std::mem::MaybeUninit<T>>().as_mut() } {
+        Some(slot) => Ok(Out(slot)),
+        None => Err(Error::new(
+            Status::ZIZQ_E_NULL_ARG,
+            format!("output `{name}` must not be NULL"),
+        )),
+    }
+}
+
+/// A type handed to C as an opaque handle: a `Box` given away by
+/// [`new_handle`], borrowed by [`handle`] or [`live_handle`], taken back by
+/// [`free_handle`].
+pub(crate) trait Handle: Sized {
+    /// The fork generation (`runtime::generation`) of the process that
+    /// created the handle, if its state belongs to that process's runtime;
+    /// `None` for plain data, usable in any process.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Give `value` to C as a new handle in `*out`.
+pub(crate) fn new_handle<T: Handle>(out: Out<'_, *mut T>, value: T) {
+    out.write(Box::into_raw(Box::new(value)));
+}
+
+/// Borrow a handle, or `None` for NULL.
+///
+/// # Safety
+/// `ptr` must be NULL or a handle of type `T` made by [`new_handle`] and not
+/// yet freed, and stay so for `'a`.
+pub(crate) unsafe fn borrow<'a, T: Handle>(ptr: *const T) -> Option<&'a T> {
+    // SAFETY: by this function's contract a non-NULL `ptr` is a live `Box`
+    // allocation; handles are only ever read through shared references.
+    unsafe { ptr.as_ref() }
 }
 
 /// Borrow a handle argument.
 ///
 /// # Safety
-/// `ptr` must be NULL or a live handle of type `T` created by this library.
-pub(crate) unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
-    ptr.as_ref().ok_or_else(|| {
+/// As for [`borrow`].
+pub(crate) unsafe fn handle<'a, T: Handle>(ptr: *const T, name: &str) -> Result<&'a T> {
+    // SAFETY: the same contract as ours.
+    unsafe { borrow(ptr) }.ok_or_else(|| {
         Error::new(
             Status::ZIZQ_E_NULL_ARG,
             format!("`{name}` must not be NULL"),
@@ -121,16 +184,43 @@ pub(crate) unsafe fn handle<'a, T>(ptr: *const T, name: &str) -> Result<&'a T> {
     })
 }
 
-/// Check an output pointer.
-pub(crate) fn out_arg<T>(ptr: *mut T, name: &str) -> Result<()> {
-    if ptr.is_null() {
-        Err(Error::new(
-            Status::ZIZQ_E_NULL_ARG,
-            format!("output `{name}` must not be NULL"),
-        ))
-    } else {
-        Ok(())
+/// Borrow a handle argument that belongs to this process: a handle inherited
+/// across `fork()` is refused (`ZIZQ_E_FORKED`) before any of its locks is
+/// touched.
+///
+/// # Safety
+/// As for [`handle`].
+pub(crate) unsafe fn live_handle<'a, T: Handle>(ptr: *const T, name: &str) -> Result<&'a T> {
+    // SAFETY: the same contract as ours.
+    let handle = unsafe { handle(ptr, name) }?;
+    if let Some(created) = handle.generation() {
+        runtime::check_fork(created)?;
     }
+    Ok(handle)
+}
+
+/// Release a handle; NULL is ignored. In a fork child the handle of a parent
+/// process is leaked instead: its tasks, locks and connections belong to the
+/// parent's runtime, which does not run here, and dropping them could block
+/// or touch the parent's sockets.
+///
+/// # Safety
+/// `ptr` must be NULL or a handle made by [`new_handle`] and not yet freed;
+/// no other call may use it during or after this one.
+pub(crate) unsafe fn free_handle<T: Handle>(ptr: *mut T) {
+    infallible((), || {
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: by this function's contract `ptr` is the `Box` given away
+        // by `new_handle`, and nobody uses it any more.
+        let boxed = unsafe { Box::from_raw(ptr) };
+        if let Some(created) = boxed.generation() {
+            if runtime::check_fork(created).is_err() {
+                std::mem::forget(boxed);
+            }
+        }
+    })
 }
 
 /// Version string of the library and its main dependencies.
@@ -160,59 +250,16 @@ pub extern "C" fn zizq_abi_version() -> u32 {
 /// for values this library does not define. Never NULL; static storage.
 #[no_mangle]
 pub extern "C" fn zizq_status_name(status: i32) -> *const c_char {
-    infallible(c"ZIZQ_UNKNOWN".as_ptr(), || {
-        status_from_i32(status).map_or(c"ZIZQ_UNKNOWN".as_ptr(), |s| static_cstr(s.name()))
-    })
+    Status::from_i32(status)
+        .map_or(c"ZIZQ_UNKNOWN", Status::name)
+        .as_ptr()
 }
 
 /// A short English description of a status. Never NULL; static storage.
 #[no_mangle]
 pub extern "C" fn zizq_status_str(status: i32) -> *const c_char {
-    infallible(c"unknown status".as_ptr(), || {
-        status_from_i32(status).map_or(c"unknown status".as_ptr(), |s| static_cstr(s.describe()))
-    })
-}
-
-fn status_from_i32(value: i32) -> Option<Status> {
-    use Status::*;
-    const ALL: [Status; 19] = [
-        ZIZQ_OK,
-        ZIZQ_E_NULL_ARG,
-        ZIZQ_E_INVALID_ARG,
-        ZIZQ_E_DECODE,
-        ZIZQ_E_NOT_FOUND,
-        ZIZQ_E_CLIENT,
-        ZIZQ_E_SERVER,
-        ZIZQ_E_CONNECTION,
-        ZIZQ_E_TIMEOUT,
-        ZIZQ_E_TLS,
-        ZIZQ_E_STREAM,
-        ZIZQ_E_CLOSED,
-        ZIZQ_E_CANCELLED,
-        ZIZQ_E_FORKED,
-        ZIZQ_E_PANIC,
-        ZIZQ_E_UNEXPECTED_STATUS,
-        ZIZQ_E_FRAME_TOO_LARGE,
-        ZIZQ_E_BUSY,
-        ZIZQ_E_STREAM_ENDED,
-    ];
-    ALL.into_iter().find(|s| *s as i32 == value)
-}
-
-/// Interned NUL-terminated copies of static names (built once per name).
-fn static_cstr(s: &'static str) -> *const c_char {
-    use once_cell::sync::Lazy;
-    use std::collections::HashMap;
-    use std::sync::Mutex;
-    static CACHE: Lazy<Mutex<HashMap<&'static str, &'static CStr>>> =
-        Lazy::new(|| Mutex::new(HashMap::new()));
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    cache
-        .entry(s)
-        .or_insert_with(|| {
-            let owned = std::ffi::CString::new(s).unwrap_or_default();
-            Box::leak(owned.into_boxed_c_str())
-        })
+    Status::from_i32(status)
+        .map_or(c"unknown status", Status::describe)
         .as_ptr()
 }
 
@@ -248,21 +295,29 @@ impl zizq_buf {
     }
 }
 
-/// Write `bytes` to the output buffer `out` (checked non-NULL by the caller).
-pub(crate) fn write_buf(out: *mut zizq_buf, bytes: bytes::Bytes) {
-    // SAFETY: callers check `out` with `out_arg` first.
-    unsafe { *out = zizq_buf::from_bytes(bytes) };
+/// Write `bytes` to the output buffer `out`.
+pub(crate) fn write_buf(out: Out<'_, zizq_buf>, bytes: bytes::Bytes) {
+    out.write(zizq_buf::from_bytes(bytes));
 }
 
 /// Release a buffer returned by libzizq and reset it to empty. NULL, or a
 /// buffer that is already empty, is ignored.
+/// # Safety
+/// `buf` is NULL or a buffer filled by libzizq (or emptied by this function).
 #[no_mangle]
 pub unsafe extern "C" fn zizq_buf_free(buf: *mut zizq_buf) {
     infallible((), || {
-        let Some(buf) = buf.as_mut() else { return };
+        // SAFETY: by this function's contract `buf` is NULL or a
+        // `zizq_buf` that nothing else accesses during the call.
+        let Some(buf) = (unsafe { buf.as_mut() }) else {
+            return;
+        };
         if !buf.data.is_null() {
-            // SAFETY: data/len/cap come from a Vec leaked by `from_bytes`.
-            drop(Vec::from_raw_parts(buf.data, buf.len, buf.cap));
+            // SAFETY: a non-empty buffer is one `from_bytes` filled from a
+            // leaked Vec with exactly these data/len/cap, not yet freed (the
+            // contract; freeing resets it to empty, so a second free is a
+            // no-op).
+            drop(unsafe { Vec::from_raw_parts(buf.data, buf.len, buf.cap) });
         }
         *buf = zizq_buf::empty();
     })

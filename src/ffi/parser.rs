@@ -3,7 +3,9 @@
 
 use super::client::zizq_format;
 use super::error::zizq_error;
-use super::{boundary, bytes_arg, handle, infallible, out_arg};
+use super::{
+    borrow, boundary, bytes_arg, free_handle, handle, infallible, new_handle, out_arg, Handle,
+};
 use crate::codec::{self, Format};
 use crate::error::{zizq_status, Error, Status};
 use crate::stream::{FrameParser, ZIZQ_DEFAULT_MAX_FRAME};
@@ -27,9 +29,14 @@ pub struct zizq_frames {
     frames: Vec<Bytes>,
 }
 
+impl Handle for zizq_parser {}
+impl Handle for zizq_frames {}
+
 /// Create a parser. `format`: a `zizq_format` value. `max_frame`: largest
 /// accepted frame in bytes (0 = 64 MiB); a longer frame fails with
 /// `ZIZQ_E_FRAME_TOO_LARGE` instead of being buffered.
+/// # Safety
+/// Any pointer may be NULL; otherwise `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_parser_new(
     format: i32,
@@ -43,18 +50,22 @@ pub unsafe extern "C" fn zizq_parser_new(
             f if f == zizq_format::ZIZQ_FORMAT_MSGPACK as i32 => Format::Msgpack,
             other => return Err(Error::invalid(format!("unknown format {other}"))),
         };
-        out_arg(out, "out")?;
+        // SAFETY: `out` is NULL or writable (# Safety above).
+        let out = unsafe { out_arg(out, "out") }?;
         let max = if max_frame == 0 {
             ZIZQ_DEFAULT_MAX_FRAME
         } else {
             max_frame
         };
-        *out = Box::into_raw(Box::new(zizq_parser {
-            state: Mutex::new(ParserState {
-                parser: FrameParser::new(format, max),
-                failed: None,
-            }),
-        }));
+        new_handle(
+            out,
+            zizq_parser {
+                state: Mutex::new(ParserState {
+                    parser: FrameParser::new(format, max),
+                    failed: None,
+                }),
+            },
+        );
         Ok(())
     })
 }
@@ -65,6 +76,9 @@ pub unsafe extern "C" fn zizq_parser_new(
 /// Frames completed before a bad one are handed over first (`ZIZQ_OK`); the
 /// error comes with the next call. After an error the parser stays failed:
 /// every later feed or finish returns it again.
+/// # Safety
+/// Any pointer may be NULL; otherwise `parser` is a live parser, `data` holds
+/// `len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_parser_feed(
     parser: *const zizq_parser,
@@ -74,9 +88,15 @@ pub unsafe extern "C" fn zizq_parser_feed(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let parser = handle(parser, "parser")?;
-        let data = bytes_arg(data, len, "data")?;
-        out_arg(out, "out")?;
+        // SAFETY: `parser` is NULL or a live parser, `data` NULL or `len`
+        // readable bytes, `out` NULL or writable (# Safety above).
+        let (parser, data, out) = unsafe {
+            (
+                handle(parser, "parser")?,
+                bytes_arg(data, len, "data")?,
+                out_arg(out, "out")?,
+            )
+        };
         let mut state = parser.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(err) = &state.failed {
             return Err(err.clone());
@@ -100,24 +120,28 @@ pub unsafe extern "C" fn zizq_parser_feed(
                 return Err(err);
             }
         }
-        *out = if frames.is_empty() {
-            std::ptr::null_mut()
+        if frames.is_empty() {
+            out.write(std::ptr::null_mut());
         } else {
-            Box::into_raw(Box::new(zizq_frames { frames }))
-        };
+            new_handle(out, zizq_frames { frames });
+        }
         Ok(())
     })
 }
 
 /// Signal the end of input: `ZIZQ_E_STREAM` if bytes of an unfinished frame
 /// remain (a truncated final frame).
+/// # Safety
+/// Any pointer may be NULL; otherwise `parser` is a live parser, `err` is
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_parser_finish(
     parser: *const zizq_parser,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let parser = handle(parser, "parser")?;
+        // SAFETY: `parser` is NULL or a live parser (# Safety above).
+        let parser = unsafe { handle(parser, "parser") }?;
         let state = parser.state.lock().unwrap_or_else(|p| p.into_inner());
         match &state.failed {
             Some(err) => Err(err.clone()),
@@ -127,23 +151,31 @@ pub unsafe extern "C" fn zizq_parser_finish(
 }
 
 /// Release a parser. NULL is ignored.
+/// # Safety
+/// `parser` may be NULL; otherwise it is a live parser, used by no other call
+/// during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_parser_free(parser: *mut zizq_parser) {
-    infallible((), || {
-        if !parser.is_null() {
-            drop(Box::from_raw(parser));
-        }
-    })
+    // SAFETY: `parser` is NULL or a parser given up by the caller.
+    unsafe { free_handle(parser) }
 }
 
 /// Number of frames (0 for NULL).
+/// # Safety
+/// `frames` is NULL or a live frames object.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_frames_len(frames: *const zizq_frames) -> usize {
-    infallible(0, || frames.as_ref().map_or(0, |f| f.frames.len()))
+    infallible(0, || {
+        // SAFETY: `frames` is NULL or a live frames object (# Safety above).
+        unsafe { borrow(frames) }.map_or(0, |f| f.frames.len())
+    })
 }
 
 /// Frame `index`: `*data`/`*len` receive its bytes, valid until
 /// `zizq_frames_free`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `frames` is a live frames object, `data`
+/// and `len` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_frames_get(
     frames: *const zizq_frames,
@@ -152,27 +184,33 @@ pub unsafe extern "C" fn zizq_frames_get(
     len: *mut usize,
 ) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let frames = handle(frames, "frames")?;
-        out_arg(data, "data")?;
-        out_arg(len, "len")?;
+        // SAFETY: `frames` is NULL or a live frames object, `data` and `len`
+        // NULL or writable (# Safety above).
+        let (frames, data, len) = unsafe {
+            (
+                handle(frames, "frames")?,
+                out_arg(data, "data")?,
+                out_arg(len, "len")?,
+            )
+        };
         let frame = frames.frames.get(index).ok_or_else(|| {
             Error::new(
                 Status::ZIZQ_E_INVALID_ARG,
                 format!("frame index {index} out of range"),
             )
         })?;
-        *data = frame.as_ptr();
-        *len = frame.len();
+        data.write(frame.as_ptr());
+        len.write(frame.len());
         Ok(())
     })
 }
 
 /// Release frames. NULL is ignored.
+/// # Safety
+/// `frames` may be NULL; otherwise it is a live frames object, used by no other
+/// call during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_frames_free(frames: *mut zizq_frames) {
-    infallible((), || {
-        if !frames.is_null() {
-            drop(Box::from_raw(frames));
-        }
-    })
+    // SAFETY: `frames` is NULL or a frames object given up by the caller.
+    unsafe { free_handle(frames) }
 }

@@ -10,48 +10,68 @@ use std::ffi::c_char;
 /// `*out`: `{"status": "ok"}`.
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_health(
     client: *const zizq_client,
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, server::health)
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires (# Safety
+    // above).
+    unsafe { call_buf(client, out, err, server::health) }
 }
 
 /// `*out`: `{"version": "<semver>"}`.
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_server_version(
     client: *const zizq_client,
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, server::server_version)
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires (# Safety
+    // above).
+    unsafe { call_buf(client, out, err, server::server_version) }
 }
 
 /// `*out`: `{"queues": [names]}`.
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_queues(
     client: *const zizq_client,
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, server::get_queues)
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires (# Safety
+    // above).
+    unsafe { call_buf(client, out, err, server::get_queues) }
 }
 
 /// Delete every cron group and every job on the server (`POST /reset`).
 ///
 /// After an unknown outcome a retry is safe.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `err` is
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_erase_all_data(
     client: *const zizq_client,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_unit(client, err, server::erase_all_data)
+    // SAFETY: `client` and `err` are valid or NULL as `call_unit` requires (# Safety
+    // above).
+    unsafe { call_unit(client, err, server::erase_all_data) }
 }
 
 /// GET a server path, typically a `pages.next`/`pages.prev` link, and
@@ -59,6 +79,9 @@ pub unsafe extern "C" fn zizq_erase_all_data(
 /// (`ZIZQ_E_INVALID_ARG`).
 ///
 /// After an unknown outcome a retry is safe (a read).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `path` is NUL-
+/// terminated, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_get_path(
     client: *const zizq_client,
@@ -66,9 +89,13 @@ pub unsafe extern "C" fn zizq_get_path(
     out: *mut zizq_buf,
     err: *mut *mut zizq_error,
 ) -> zizq_status {
-    call_buf(client, out, err, |c| {
-        server::get_path(c, str_arg(path, "path")?)
-    })
+    // SAFETY: `client`, `out` and `err` are valid or NULL as `call_buf` requires; `path`
+    // NULL or a NUL-terminated string (# Safety above).
+    unsafe {
+        call_buf(client, out, err, |c| {
+            server::get_path(c, str_arg(path, "path")?)
+        })
+    }
 }
 
 /// Send any request. `method`: e.g. `"GET"`; `path`: starting with `/`,
@@ -79,6 +106,10 @@ pub unsafe extern "C" fn zizq_get_path(
 ///
 /// After an unknown outcome a retry counts as safe (retryable) for every
 /// method but POST, which could create something twice.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `method` is
+/// NUL-terminated, `path` is NUL-terminated, `body` holds `body_len` readable
+/// bytes, `http_status`, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_request(
     client: *const zizq_client,
@@ -91,20 +122,27 @@ pub unsafe extern "C" fn zizq_request(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let client = client_arg(client)?;
-        let method = str_arg(method, "method")?;
-        let path = str_arg(path, "path")?;
-        let body = if body.is_null() {
-            None
-        } else {
-            Some(bytes::Bytes::copy_from_slice(bytes_arg(
-                body, body_len, "body",
-            )?))
+        // SAFETY: `client` is NULL or a live client, `method` and `path` NULL
+        // or NUL-terminated strings, `body` NULL or `body_len` readable bytes,
+        // `http_status` and `out` NULL or writable (# Safety above).
+        let (client, method, path, body, http_status, out) = unsafe {
+            (
+                client_arg(client)?,
+                str_arg(method, "method")?,
+                str_arg(path, "path")?,
+                if body.is_null() {
+                    None
+                } else {
+                    Some(bytes::Bytes::copy_from_slice(bytes_arg(
+                        body, body_len, "body",
+                    )?))
+                },
+                out_arg(http_status, "http_status")?,
+                out_arg(out, "out")?,
+            )
         };
-        out_arg(http_status, "http_status")?;
-        out_arg(out, "out")?;
         let (status, reply) = server::request(client, method, path, body)?;
-        *http_status = status;
+        http_status.write(status);
         write_buf(out, reply);
         Ok(())
     })

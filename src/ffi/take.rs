@@ -2,9 +2,12 @@
 
 use super::client::{client_arg, zizq_client};
 use super::error::zizq_error;
-use super::{boundary, bytes_arg, handle, infallible, out_arg};
+use super::{
+    borrow, boundary, bytes_arg, free_handle, infallible, live_handle, new_handle, out_arg, Handle,
+    Out,
+};
 use crate::error::{zizq_status, Error, Result, Status};
-use crate::runtime::{self, timeout_from_ms};
+use crate::runtime::timeout_from_ms;
 use crate::take::{Job, TakeOptions, TakeStream};
 use std::ffi::{c_char, c_void};
 
@@ -34,27 +37,24 @@ pub struct zizq_batch {
     views: Vec<zizq_job>,
 }
 
-impl zizq_batch {
-    fn boxed(jobs: Vec<Job>) -> *mut zizq_batch {
-        let views = jobs.iter().map(view).collect();
-        Box::into_raw(Box::new(zizq_batch { _jobs: jobs, views }))
-    }
+impl Handle for zizq_batch {}
 
+impl zizq_batch {
     /// Hand over up to `max_jobs` (0 = all) from `next` in `*out`: a batch,
     /// or NULL when there were none (timeout or wakeup).
-    pub(crate) unsafe fn hand_over(
-        out: *mut *mut zizq_batch,
+    pub(crate) fn hand_over(
+        out: Out<'_, *mut zizq_batch>,
         max_jobs: usize,
         next: impl FnOnce(usize) -> Result<Vec<Job>>,
     ) -> Result<()> {
-        out_arg(out, "out")?;
         let max = if max_jobs == 0 { usize::MAX } else { max_jobs };
         let jobs = next(max)?;
-        *out = if jobs.is_empty() {
-            std::ptr::null_mut()
+        if jobs.is_empty() {
+            out.write(std::ptr::null_mut());
         } else {
-            zizq_batch::boxed(jobs)
-        };
+            let views = jobs.iter().map(view).collect();
+            new_handle(out, zizq_batch { _jobs: jobs, views });
+        }
         Ok(())
     }
 }
@@ -72,40 +72,46 @@ pub(crate) fn view(job: &Job) -> zizq_job {
 }
 
 /// Number of jobs in the batch (0 for NULL).
+/// # Safety
+/// `batch` is NULL or a live batch.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_batch_len(batch: *const zizq_batch) -> usize {
-    infallible(0, || batch.as_ref().map_or(0, |b| b.views.len()))
+    // SAFETY: `batch` is NULL or a live batch (# Safety above).
+    infallible(0, || unsafe { borrow(batch) }.map_or(0, |b| b.views.len()))
 }
 
 /// The batch's jobs as an array of `zizq_batch_len` elements (NULL for NULL).
+/// # Safety
+/// `batch` is NULL or a live batch.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_batch_jobs(batch: *const zizq_batch) -> *const zizq_job {
     infallible(std::ptr::null(), || {
-        batch
-            .as_ref()
-            .map_or(std::ptr::null(), |b| b.views.as_ptr())
+        // SAFETY: `batch` is NULL or a live batch (# Safety above).
+        unsafe { borrow(batch) }.map_or(std::ptr::null(), |b| b.views.as_ptr())
     })
 }
 
 /// Job `index` of the batch, or NULL when out of range.
+/// # Safety
+/// `batch` is NULL or a live batch.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_batch_get(batch: *const zizq_batch, index: usize) -> *const zizq_job {
     infallible(std::ptr::null(), || {
-        batch
-            .as_ref()
+        // SAFETY: `batch` is NULL or a live batch (# Safety above).
+        unsafe { borrow(batch) }
             .and_then(|b| b.views.get(index))
             .map_or(std::ptr::null(), |j| j as *const zizq_job)
     })
 }
 
 /// Release a batch. NULL is ignored.
+/// # Safety
+/// `batch` may be NULL; otherwise it is a live batch, used by no other call
+/// during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_batch_free(batch: *mut zizq_batch) {
-    infallible((), || {
-        if !batch.is_null() {
-            drop(Box::from_raw(batch));
-        }
-    })
+    // SAFETY: `batch` is NULL or a batch given up by the caller.
+    unsafe { free_handle(batch) }
 }
 
 /// An open `GET /jobs/take` stream. One thread at a time may call
@@ -115,12 +121,27 @@ pub struct zizq_take_stream {
     stream: TakeStream,
 }
 
-/// Borrow a stream argument that belongs to this process (a handle inherited
-/// across `fork()` is refused before any of its locks is touched).
+impl Handle for zizq_take_stream {
+    fn generation(&self) -> Option<u64> {
+        Some(self.stream.generation())
+    }
+}
+
+/// `zizq_take_free` closes the stream, as `zizq_take_close` does, before
+/// releasing it.
+impl Drop for zizq_take_stream {
+    fn drop(&mut self) {
+        self.stream.close();
+    }
+}
+
+/// Borrow a stream argument that belongs to this process.
+///
+/// # Safety
+/// `ptr` must be NULL or a stream not yet freed, for `'a`.
 unsafe fn stream_arg<'a>(ptr: *const zizq_take_stream) -> Result<&'a TakeStream> {
-    let stream = &handle(ptr, "stream")?.stream;
-    runtime::check_fork(stream.generation())?;
-    Ok(stream)
+    // SAFETY: the same contract as ours.
+    Ok(&unsafe { live_handle(ptr, "stream") }?.stream)
 }
 
 /// Parse take options from the client's format.
@@ -134,6 +155,9 @@ fn take_options(client: &crate::client::Client, doc: &[u8], what: &str) -> Resul
 /// 0 = unlimited), "queues": [names] (default all), "worker_id": "..."}`.
 /// Returns once the server accepted the stream (HTTP 200); a refusal is
 /// `ZIZQ_E_STREAM` with the HTTP status in the error.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_open(
     client: *const zizq_client,
@@ -143,11 +167,14 @@ pub unsafe extern "C" fn zizq_take_open(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let client = client_arg(client)?;
-        let options = take_options(client, bytes_arg(doc, doc_len, "doc")?, "take_open")?;
-        out_arg(out, "out")?;
+        // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
+        // readable bytes (# Safety above).
+        let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
+        let options = take_options(client, doc, "take_open")?;
+        // SAFETY: `out` is NULL or writable (# Safety above).
+        let out = unsafe { out_arg(out, "out") }?;
         let stream = TakeStream::open(client, &options)?;
-        *out = Box::into_raw(Box::new(zizq_take_stream { stream }));
+        new_handle(out, zizq_take_stream { stream });
         Ok(())
     })
 }
@@ -159,6 +186,9 @@ pub unsafe extern "C" fn zizq_take_open(
 /// (silent longer than the idle timeout), `ZIZQ_E_STREAM`,
 /// `ZIZQ_E_CONNECTION`, `ZIZQ_E_CLOSED`, `ZIZQ_E_BUSY` (another thread is
 /// waiting). Jobs received before a failure are handed over first.
+/// # Safety
+/// Any pointer may be NULL; otherwise `stream` is a live stream, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_next(
     stream: *const zizq_take_stream,
@@ -168,7 +198,9 @@ pub unsafe extern "C" fn zizq_take_next(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let stream = stream_arg(stream)?;
+        // SAFETY: `stream` is NULL or a live stream, `out` NULL or writable
+        // (# Safety above).
+        let (stream, out) = unsafe { (stream_arg(stream)?, out_arg(out, "out")?) };
         zizq_batch::hand_over(out, max_jobs, |max| {
             stream.next(max, timeout_from_ms(timeout_ms))
         })
@@ -177,10 +209,13 @@ pub unsafe extern "C" fn zizq_take_next(
 
 /// Make the current (or next) `zizq_take_next` return at once with no batch.
 /// Any thread.
+/// # Safety
+/// `stream` is NULL or a live stream.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_wakeup(stream: *const zizq_take_stream) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let stream = stream_arg(stream)?;
+        // SAFETY: `stream` is NULL or a live stream (# Safety above).
+        let stream = unsafe { stream_arg(stream) }?;
         stream.wakeup();
         Ok(())
     })
@@ -189,18 +224,26 @@ pub unsafe extern "C" fn zizq_take_wakeup(stream: *const zizq_take_stream) -> zi
 /// A file descriptor that is readable while `zizq_take_next` would not
 /// block (jobs buffered, stream ended, wakeup pending). For `poll`/`epoll`,
 /// asyncio `add_reader` and the like; do not read or close it. -1 for NULL.
+/// # Safety
+/// `stream` is NULL or a live stream.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_fd(stream: *const zizq_take_stream) -> i32 {
-    infallible(-1, || stream.as_ref().map_or(-1, |s| s.stream.fd()))
+    infallible(-1, || {
+        // SAFETY: `stream` is NULL or a live stream (# Safety above).
+        unsafe { borrow(stream) }.map_or(-1, |s| s.stream.fd())
+    })
 }
 
 /// Close the stream: the connection is dropped (the server puts jobs that
 /// were not acknowledged back in their queue) and a waiting
 /// `zizq_take_next` returns `ZIZQ_E_CLOSED`. Any thread; idempotent.
+/// # Safety
+/// `stream` is NULL or a live stream.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_close(stream: *const zizq_take_stream) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let stream = stream_arg(stream)?;
+        // SAFETY: `stream` is NULL or a live stream (# Safety above).
+        let stream = unsafe { stream_arg(stream) }?;
         stream.close();
         Ok(())
     })
@@ -208,19 +251,13 @@ pub unsafe extern "C" fn zizq_take_close(stream: *const zizq_take_stream) -> ziz
 
 /// Close and release the stream. Call once, after every other call on it
 /// returned. NULL is ignored.
+/// # Safety
+/// `stream` may be NULL; otherwise it is a live stream, used by no other call
+/// during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_free(stream: *mut zizq_take_stream) {
-    infallible((), || {
-        if stream.is_null() {
-            return;
-        }
-        let boxed = Box::from_raw(stream);
-        if runtime::check_fork(boxed.stream.generation()).is_ok() {
-            boxed.stream.close();
-        } else {
-            std::mem::forget(boxed);
-        }
-    })
+    // SAFETY: `stream` is NULL or a stream given up by the caller.
+    unsafe { free_handle(stream) }
 }
 
 /// Called once the server accepted the stream.
@@ -235,6 +272,10 @@ pub type zizq_on_job =
 /// is closed (`ZIZQ_E_CLOSED`) or the stream fails (its error). `doc` as for
 /// `zizq_take_open`. Callbacks run on this thread only; they may call other
 /// `zizq_*` functions on the same client (e.g. to acknowledge the job).
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `err` is writable. `on_connect` and `on_job` must
+/// be safe to call with `userdata` on this thread.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_take_jobs(
     client: *const zizq_client,
@@ -246,13 +287,17 @@ pub unsafe extern "C" fn zizq_take_jobs(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let client = client_arg(client)?;
-        let options = take_options(client, bytes_arg(doc, doc_len, "doc")?, "take_jobs")?;
+        // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
+        // readable bytes (# Safety above).
+        let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
+        let options = take_options(client, doc, "take_jobs")?;
         let on_job = on_job
             .ok_or_else(|| Error::new(Status::ZIZQ_E_NULL_ARG, "`on_job` must not be NULL"))?;
         let stream = TakeStream::open(client, &options)?;
         if let Some(on_connect) = on_connect {
-            on_connect(userdata);
+            // SAFETY: the caller vouches that its callbacks may be called
+            // with `userdata` on this thread (# Safety above).
+            unsafe { on_connect(userdata) };
         }
         loop {
             let jobs = match stream.next(usize::MAX, None) {
@@ -262,7 +307,9 @@ pub unsafe extern "C" fn zizq_take_jobs(
             };
             for job in &jobs {
                 let view = view(job);
-                if on_job(userdata, &view) != 0 {
+                // SAFETY: as for `on_connect`; `view` points into `job`,
+                // which outlives the call, as `zizq_on_job` promises.
+                if unsafe { on_job(userdata, &view) } != 0 {
                     return Ok(());
                 }
             }

@@ -3,10 +3,13 @@
 use super::client::{client_arg, zizq_client};
 use super::error::zizq_error;
 use super::take::zizq_batch;
-use super::{boundary, bytes_arg, handle, infallible, out_arg, segment_arg, write_buf, zizq_buf};
+use super::{
+    boundary, bytes_arg, free_handle, live_handle, new_handle, out_arg, segment_arg, write_buf,
+    zizq_buf, Handle,
+};
 use crate::codec;
 use crate::error::{zizq_status, Result};
-use crate::runtime::{self, timeout_from_ms};
+use crate::runtime::timeout_from_ms;
 use crate::worker::{Worker, WorkerOptions};
 use std::ffi::c_char;
 
@@ -17,12 +20,19 @@ pub struct zizq_worker {
     worker: Worker,
 }
 
-/// Borrow a worker argument that belongs to this process (a handle inherited
-/// across `fork()` is refused before any of its locks is touched).
+impl Handle for zizq_worker {
+    fn generation(&self) -> Option<u64> {
+        Some(self.worker.generation())
+    }
+}
+
+/// Borrow a worker argument that belongs to this process.
+///
+/// # Safety
+/// `ptr` must be NULL or a worker not yet freed, for `'a`.
 unsafe fn worker_arg<'a>(ptr: *const zizq_worker) -> Result<&'a Worker> {
-    let worker = &handle(ptr, "worker")?.worker;
-    runtime::check_fork(worker.generation())?;
-    Ok(worker)
+    // SAFETY: the same contract as ours.
+    Ok(&unsafe { live_handle(ptr, "worker") }?.worker)
 }
 
 /// Start a worker. `doc` (client's format, may be empty): `queues` (array,
@@ -37,6 +47,9 @@ unsafe fn worker_arg<'a>(ptr: *const zizq_worker) -> Result<&'a Worker> {
 /// `GET /health` every `backoff_min_ms` (one at a time) and reconnects as
 /// soon as the server answers again after an outage, so it resumes within
 /// about one initial step of the server's return whatever the grown delay.
+/// # Safety
+/// Any pointer may be NULL; otherwise `client` is a live client, `doc` holds
+/// `doc_len` readable bytes, `out` and `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_new(
     client: *const zizq_client,
@@ -46,12 +59,15 @@ pub unsafe extern "C" fn zizq_worker_new(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let client = client_arg(client)?;
-        let map = codec::decode_args(client.format(), bytes_arg(doc, doc_len, "doc")?)?;
+        // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
+        // readable bytes (# Safety above).
+        let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
+        let map = codec::decode_args(client.format(), doc)?;
         let options = WorkerOptions::parse(&map)?;
-        out_arg(out, "out")?;
+        // SAFETY: `out` is NULL or writable (# Safety above).
+        let out = unsafe { out_arg(out, "out") }?;
         let worker = Worker::start(client, options)?;
-        *out = Box::into_raw(Box::new(zizq_worker { worker }));
+        new_handle(out, zizq_worker { worker });
         Ok(())
     })
 }
@@ -62,6 +78,9 @@ pub unsafe extern "C" fn zizq_worker_new(
 /// resolved with `zizq_worker_ack` or `zizq_worker_nack`. Returns
 /// `ZIZQ_E_CLOSED` once shutdown has begun, or the error that stopped the
 /// worker.
+/// # Safety
+/// Any pointer may be NULL; otherwise `worker` is a live worker, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_next(
     worker: *const zizq_worker,
@@ -71,7 +90,9 @@ pub unsafe extern "C" fn zizq_worker_next(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = worker_arg(worker)?;
+        // SAFETY: `worker` is NULL or a live worker, `out` NULL or writable
+        // (# Safety above).
+        let (worker, out) = unsafe { (worker_arg(worker)?, out_arg(out, "out")?) };
         zizq_batch::hand_over(out, max_jobs, |max| {
             worker.next(max, timeout_from_ms(timeout_ms))
         })
@@ -81,6 +102,9 @@ pub unsafe extern "C" fn zizq_worker_next(
 /// Queue an acknowledgement of job `id`; returns at once. The worker sends
 /// it (batched with others) and retries until the server has it.
 /// `ZIZQ_E_CLOSED` after shutdown completed (the ack was not accepted).
+/// # Safety
+/// Any pointer may be NULL; otherwise `worker` is a live worker, `id` is NUL-
+/// terminated, `err` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_ack(
     worker: *const zizq_worker,
@@ -88,14 +112,19 @@ pub unsafe extern "C" fn zizq_worker_ack(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = worker_arg(worker)?;
-        worker.ack(segment_arg(id, "id")?)
+        // SAFETY: `worker` is NULL or a live worker, `id` NULL or a
+        // NUL-terminated string (# Safety above).
+        let (worker, id) = unsafe { (worker_arg(worker)?, segment_arg(id, "id")?) };
+        worker.ack(id)
     })
 }
 
 /// Queue a failure report for job `id`; returns at once. `doc` (client's
 /// format): `{message, error_type?, backtrace?, retry_at?, kill?}`;
 /// `retry_at` asks for a retry at that time, `kill: true` gives up on the job.
+/// # Safety
+/// Any pointer may be NULL; otherwise `worker` is a live worker, `id` is NUL-
+/// terminated, `doc` holds `doc_len` readable bytes, `err` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_nack(
     worker: *const zizq_worker,
@@ -105,16 +134,28 @@ pub unsafe extern "C" fn zizq_worker_nack(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = worker_arg(worker)?;
-        worker.nack(segment_arg(id, "id")?, bytes_arg(doc, doc_len, "doc")?)
+        // SAFETY: `worker` is NULL or a live worker, `id` NULL or a
+        // NUL-terminated string, `doc` NULL or `doc_len` readable bytes
+        // (# Safety above).
+        let (worker, id, doc) = unsafe {
+            (
+                worker_arg(worker)?,
+                segment_arg(id, "id")?,
+                bytes_arg(doc, doc_len, "doc")?,
+            )
+        };
+        worker.nack(id, doc)
     })
 }
 
 /// Make every thread waiting in `zizq_worker_next` return at once.
+/// # Safety
+/// `worker` is NULL or a live worker.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_wakeup(worker: *const zizq_worker) -> zizq_status {
     boundary(std::ptr::null_mut(), || {
-        let worker = worker_arg(worker)?;
+        // SAFETY: `worker` is NULL or a live worker (# Safety above).
+        let worker = unsafe { worker_arg(worker) }?;
         worker.wakeup();
         Ok(())
     })
@@ -126,6 +167,9 @@ pub unsafe extern "C" fn zizq_worker_wakeup(worker: *const zizq_worker) -> zizq_
 /// requeues jobs that were taken but never handed out). Bounded by
 /// `timeout_ms` (negative = the worker's `shutdown_timeout_ms`);
 /// `ZIZQ_E_TIMEOUT` if something was left undone (see stats). Idempotent.
+/// # Safety
+/// Any pointer may be NULL; otherwise `worker` is a live worker, `err` is
+/// writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_shutdown(
     worker: *const zizq_worker,
@@ -133,7 +177,8 @@ pub unsafe extern "C" fn zizq_worker_shutdown(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        worker_arg(worker)?.shutdown(timeout_from_ms(timeout_ms))
+        // SAFETY: `worker` is NULL or a live worker (# Safety above).
+        unsafe { worker_arg(worker) }?.shutdown(timeout_from_ms(timeout_ms))
     })
 }
 
@@ -153,6 +198,9 @@ pub unsafe extern "C" fn zizq_worker_shutdown(
 /// requests sent while waiting to reconnect), `ack_requests`,
 /// `nack_requests`, `last_error`. Each accepted ack or nack is counted in
 /// exactly one of `pending_acks`, `acked`, `nacked`, `stale` and `dropped`.
+/// # Safety
+/// Any pointer may be NULL; otherwise `worker` is a live worker, `out` and
+/// `err` are writable.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_stats(
     worker: *const zizq_worker,
@@ -160,8 +208,9 @@ pub unsafe extern "C" fn zizq_worker_stats(
     err: *mut *mut zizq_error,
 ) -> zizq_status {
     boundary(err, || {
-        let worker = worker_arg(worker)?;
-        out_arg(out, "out")?;
+        // SAFETY: `worker` is NULL or a live worker, `out` NULL or writable
+        // (# Safety above).
+        let (worker, out) = unsafe { (worker_arg(worker)?, out_arg(out, "out")?) };
         let stats = worker.stats();
         write_buf(out, worker.client().encode(&stats));
         Ok(())
@@ -171,15 +220,11 @@ pub unsafe extern "C" fn zizq_worker_stats(
 /// Release the worker. Without a prior `zizq_worker_shutdown` everything
 /// stops at once: queued acks are lost and the server requeues unacknowledged
 /// jobs. Call once, after every other call on it returned. NULL is ignored.
+/// # Safety
+/// `worker` may be NULL; otherwise it is a live worker, used by no other call
+/// during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_worker_free(worker: *mut zizq_worker) {
-    infallible((), || {
-        if worker.is_null() {
-            return;
-        }
-        let boxed = Box::from_raw(worker);
-        if runtime::check_fork(boxed.worker.generation()).is_err() {
-            std::mem::forget(boxed);
-        }
-    })
+    // SAFETY: `worker` is NULL or a worker given up by the caller.
+    unsafe { free_handle(worker) }
 }
