@@ -3,6 +3,8 @@
 #   make demo    build everything, start the bundled test server, run the C quickstart
 #   make test    every suite (installs missing packages first)
 #   make bench   throughput against the official Rust client (bench/run.sh)
+#   make fuzz    a short slice of every fuzz target (FUZZ_SECONDS each, default 25)
+#   make miri / make tsan / make valgrind   the sanitizer runs (fuzz/README.md)
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -14,7 +16,7 @@ SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LINK       := -L$(RELEASE) -lzizq -lpthread -Wl,-rpath,$(CURDIR)/$(RELEASE)
 BUILD_C    := target/c
 
-.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python bench lint clean
+.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python bench lint clean fuzz miri tsan valgrind
 
 all: build
 
@@ -80,6 +82,18 @@ test-go: build
 
 bench:
 	bench/run.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+miri:
+	scripts/miri.sh
+
+tsan: build
+	scripts/tsan.sh
+
+valgrind: build
+	scripts/valgrind.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
