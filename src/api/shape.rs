@@ -22,18 +22,20 @@ const JOB_KEYS: [&str; 11] = [
     "batch",
 ];
 
-// Every visitor below accepts maps only (serde's derived structs would also
-// take arrays and integer keys) and checks every value as the full check's
-// decoding would: what JSON cannot hold (bin, ext, non-string keys, numbers
-// out of range) is refused here too, so that nothing skips the full check
-// that it would fail.
+// Every visitor below takes one kind of value and asks for it with
+// `deserialize_any`: serde's derived structs would also take arrays and
+// integer keys, and rmp-serde's `deserialize_seq` takes bin data as a
+// sequence of bytes. Every value is checked as the full check's decoding
+// checks it: what JSON cannot hold (bin, ext, non-string keys, numbers out
+// of range) is refused here too, so that nothing skips the full check that
+// it would fail.
 
 /// `{"jobs": [enqueue map, ...]}` and nothing else.
 struct Bulk;
 
 impl<'de> Deserialize<'de> for Bulk {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bulk, D::Error> {
-        d.deserialize_map(Bulk)
+        d.deserialize_any(Bulk)
     }
 }
 
@@ -66,7 +68,7 @@ struct Jobs;
 
 impl<'de> Deserialize<'de> for Jobs {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Jobs, D::Error> {
-        d.deserialize_seq(Jobs)
+        d.deserialize_any(Jobs)
     }
 }
 
@@ -89,7 +91,7 @@ struct Job;
 
 impl<'de> Deserialize<'de> for Job {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Job, D::Error> {
-        d.deserialize_map(Job)
+        d.deserialize_any(Job)
     }
 }
 
@@ -126,7 +128,7 @@ impl<'de> DeserializeSeed<'de> for Key {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
-        d.deserialize_str(self)
+        d.deserialize_any(self)
     }
 }
 
@@ -150,7 +152,7 @@ struct Str;
 
 impl<'de> Deserialize<'de> for Str {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Str, D::Error> {
-        d.deserialize_str(Str)
+        d.deserialize_any(Str)
     }
 }
 
@@ -266,10 +268,10 @@ mod tests {
         ));
     }
 
-    /// The property fuzz/fuzz_targets/bulk_shape.rs checks. Serde's derived structs take
-    /// arrays and field indexes for maps, and `IgnoredAny` takes what the
-    /// full check's decoding refuses, so documents the full check rejects
-    /// skipped it.
+    /// The property fuzz/fuzz_targets/bulk_shape.rs checks. Serde's derived
+    /// structs take arrays and field indexes for maps, rmp-serde reads bin
+    /// as a sequence, and `IgnoredAny` takes what the full check's decoding
+    /// refuses, so documents the full check rejects skipped it.
     #[test]
     fn accepts_nothing_the_full_check_rejects() {
         let json: &[&[u8]] = &[
@@ -281,6 +283,10 @@ mod tests {
         let msgpack: &[&[u8]] = &[
             // {0: []}: a field index for a key
             &[0x81, 0x00, 0x90],
+            // {"jobs": bin8(0)}: rmp-serde reads bin as a sequence of bytes
+            &[0x81, 0xa4, b'j', b'o', b'b', b's', 0xc4, 0x00],
+            // {bin8("jobs"): []}
+            &[0x81, 0xc4, 0x04, b'j', b'o', b'b', b's', 0x90],
             // {"jobs": [["t", "q", nil]]}
             &[
                 0x81, 0xa4, b'j', b'o', b'b', b's', 0x91, 0x93, 0xa1, b't', 0xa1, b'q', 0xc0,
