@@ -16,7 +16,7 @@ SANITIZE   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 LINK       := -L$(RELEASE) -lzizq -lpthread -Wl,-rpath,$(CURDIR)/$(RELEASE)
 BUILD_C    := target/c
 
-.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python bench lint clean fuzz miri tsan valgrind
+.PHONY: all build demo test deps check-header check-exports test-rust test-c test-ruby test-go test-python bench lint clean fuzz miri tsan valgrind test-sanitizers
 
 all: build
 
@@ -40,7 +40,7 @@ demo: $(BUILD_C)/quickstart
 	@echo "== starting the bundled zizq-testserver and running examples-c/quickstart.c"
 	ZIZQ_TEST_URL= scripts/with-testserver.sh $(BUILD_C)/quickstart
 
-test: deps build check-header check-exports test-rust test-c test-ruby test-python test-go
+test: deps build check-header check-exports test-rust test-c test-sanitizers test-ruby test-python test-go
 	@echo "== all suites passed"
 
 deps:
@@ -94,6 +94,10 @@ tsan: build
 
 valgrind: build
 	scripts/valgrind.sh
+
+# The sanitizer runs quick enough for every `make test` (valgrind: about 15 s
+# here); Miri, TSan (a build-std build) and fuzzing stay separate targets.
+test-sanitizers: valgrind
 
 lint:
 	$(CARGO) fmt --all -- --check

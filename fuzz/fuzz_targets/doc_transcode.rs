@@ -6,6 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use zizq::codec::{self, Format};
 use zizq::error::Status;
+use zizq::ffi::client::zizq_format;
 use zizq::ffi::doc::zizq_doc_transcode;
 use zizq::ffi::error::zizq_error_free;
 use zizq::ffi::{zizq_buf, zizq_buf_free};
@@ -31,8 +32,8 @@ fuzz_target!(|data: &[u8]| {
     let mut err = std::ptr::null_mut();
     let status = unsafe {
         zizq_doc_transcode(
-            i32::from(flags & 1),
-            i32::from((flags >> 1) & 1),
+            zizq_format::from(from) as i32,
+            zizq_format::from(to) as i32,
             doc.as_ptr(),
             doc.len(),
             &mut out,

@@ -3,6 +3,7 @@
 use bytes::Bytes;
 use zizq::codec::{self, Format};
 use zizq::error::Status;
+use zizq::ffi::client::zizq_format;
 use zizq::ffi::error::{zizq_error, zizq_error_free, zizq_error_status};
 use zizq::ffi::parser::{
     zizq_frames, zizq_frames_free, zizq_frames_get, zizq_frames_len, zizq_parser_feed,
@@ -96,10 +97,7 @@ pub fn check_exported_parser(format: Format, max_frame: usize, chunks: &[&[u8]],
     } else {
         rust.error.or(rust.finish)
     };
-    let format_arg = match format {
-        Format::Json => 0,
-        Format::Msgpack => 1,
-    };
+    let format_arg = zizq_format::from(format) as i32;
     unsafe {
         let mut parser = std::ptr::null_mut();
         let mut err: *mut zizq_error = std::ptr::null_mut();
