@@ -4,6 +4,8 @@
 #   make test     every suite (installs missing packages first)
 #   make bench    against the official Rust client, instant and cost-shaped server (bench/run.sh)
 #   make install  PREFIX=/usr/local (default), DESTDIR for staging; make uninstall
+#   make fuzz     a short slice of every fuzz target (FUZZ_SECONDS each, default 25)
+#   make miri / make tsan / make valgrind   the sanitizer runs (fuzz/README.md)
 
 CARGO      ?= cargo
 CC         ?= cc
@@ -34,7 +36,7 @@ SUBST      := sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
               -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
               -e 's|@MAJOR@|$(MAJOR)|g' -e 's|@LIBS_PRIVATE@|$(LIBS_PRIVATE)|g'
 
-.PHONY: all build demo test deps check-header check-exports check-versions test-rust test-c test-ruby test-go test-python test-install install uninstall stage bench lint clean
+.PHONY: all build demo test deps check-header check-exports check-versions test-rust test-c test-ruby test-go test-python test-install install uninstall stage bench lint clean fuzz miri tsan valgrind test-sanitizers
 
 all: build
 
@@ -91,7 +93,7 @@ demo: $(BUILD_C)/quickstart
 # features the test server and dev-dependencies add, which relinks
 # target/release/libzizq.so; everything before it uses the `build` one (the
 # Python and Ruby install tests check that they reuse it).
-test: deps build lint check-header check-exports check-versions test-c test-ruby test-python test-go test-install test-rust
+test: deps build lint check-header check-exports check-versions test-c test-sanitizers test-ruby test-python test-go test-install test-rust
 	@echo "== all suites passed"
 
 deps:
@@ -144,6 +146,22 @@ test-install: build
 
 bench:
 	bench/run.sh
+
+fuzz:
+	scripts/fuzz.sh
+
+miri:
+	scripts/miri.sh
+
+tsan: build
+	scripts/tsan.sh
+
+valgrind: build
+	scripts/valgrind.sh
+
+# The sanitizer runs quick enough for every `make test` (valgrind: about 15 s
+# here); Miri, TSan (a build-std build) and fuzzing stay separate targets.
+test-sanitizers: valgrind
 
 # Formatting and warnings in every language; for Rust also the unsafe
 # discipline set in Cargo.toml ([lints]): a SAFETY comment on every unsafe

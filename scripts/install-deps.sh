@@ -3,7 +3,8 @@
 # pkg-config and cmake (the install test), openssl (test certificates), Go
 # (the Go shim, cgo) and the Ruby stack Debian ships (ruby, ruby-ffi,
 # ruby-msgpack, minitest, rake). Python needs python3 and its venv module;
-# the Python install test fetches setuptools and mypy from PyPI into its venv.
+# the Python install test fetches setuptools and mypy from PyPI into its venv;
+# valgrind runs the C test's memcheck.
 set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(gcc)
@@ -18,6 +19,7 @@ command -v openssl >/dev/null || need+=(openssl)
 command -v strip >/dev/null || need+=(binutils)
 python3 -c 'import ensurepip' 2>/dev/null || need+=(python3-venv)
 command -v rake >/dev/null || need+=(rake)
+command -v valgrind >/dev/null || need+=(valgrind)
 command -v ruby >/dev/null || need+=(ruby)
 if command -v ruby >/dev/null; then
   ruby -e 'require "ffi"' 2>/dev/null || need+=(ruby-ffi)

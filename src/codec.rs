@@ -241,4 +241,28 @@ mod tests {
         assert_eq!(error_message(None, b"plain text", 400), "plain text");
         assert_eq!(error_message(None, b"", 503), "HTTP 503");
     }
+
+    /// Found by fuzz/fuzz_targets/doc_transcode.rs: serde_json's default
+    /// float parsing may land one unit in the last place off, so a
+    /// MessagePack float changed on its way through JSON.
+    #[test]
+    fn json_floats_parse_to_the_nearest_double() {
+        let text = "3.474024883935477e-39";
+        let nearest: f64 = text.parse().unwrap();
+        assert_eq!(
+            decode(Format::Json, text.as_bytes()).unwrap(),
+            json!(nearest)
+        );
+        assert_eq!(
+            reencode(Format::Json, Format::Msgpack, text.as_bytes()).unwrap(),
+            encode(Format::Msgpack, &json!(nearest))
+        );
+        let mp = encode(Format::Msgpack, &json!(nearest));
+        let back = reencode(
+            Format::Json,
+            Format::Msgpack,
+            &reencode(Format::Msgpack, Format::Json, &mp).unwrap(),
+        );
+        assert_eq!(back.unwrap(), mp);
+    }
 }

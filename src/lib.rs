@@ -17,3 +17,20 @@ pub mod stream;
 pub mod take;
 pub mod transport;
 pub mod worker;
+
+/// Entry points for the fuzz targets in `fuzz/` that are not otherwise
+/// public. Not part of the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::codec::Format;
+
+    /// The fast shape check of a bulk enqueue document.
+    pub fn is_bulk_enqueue(format: Format, doc: &[u8]) -> bool {
+        crate::api::shape::is_bulk_enqueue(format, doc)
+    }
+
+    /// The full check the fast one stands in for.
+    pub fn check_bulk(format: Format, doc: &[u8]) -> crate::error::Result<()> {
+        crate::api::jobs::check_bulk(format, doc)
+    }
+}

@@ -170,6 +170,10 @@ impl<'de> Visitor<'de> for KeyIs<'_> {
     fn visit_str<E: de::Error>(self, key: &str) -> std::result::Result<bool, E> {
         Ok(key == self.0)
     }
+    /// A MessagePack bin key, which `codec::decode` takes as a string too.
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> std::result::Result<bool, E> {
+        Ok(key == self.0.as_bytes())
+    }
     fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<bool, E> {
         Ok(false)
     }
@@ -286,5 +290,17 @@ mod tests {
         )
         .is_err());
         assert!(seek(Format::Msgpack, &[0x92, 0x01], "", Want::Len).is_err());
+    }
+
+    /// Found by fuzz/fuzz_targets/seek.rs: a map key given as bin, which
+    /// `codec::decode` reads as a string, made seek fail.
+    #[test]
+    fn reads_map_keys_as_decode_does() {
+        let doc = [0x82, 0xa4, b'j', b'o', b'b', b's', 0x02, 0xc4, 0x00, 0x33];
+        assert!(crate::codec::decode(Format::Msgpack, &doc).is_ok());
+        assert_eq!(
+            seek(Format::Msgpack, &doc, "jobs", Want::Value).unwrap(),
+            Found::Value(json!(2))
+        );
     }
 }

@@ -68,7 +68,7 @@ pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
 /// `POST /jobs/bulk` with `{"jobs": [...]}`.
 pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
     if !shape::is_bulk_enqueue(client.format(), doc) {
-        check_bulk(client, doc)?;
+        check_bulk(client.format(), doc)?;
     }
     let body = Bytes::copy_from_slice(doc);
     client.block(move |c| async move {
@@ -84,8 +84,9 @@ pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
 }
 
 /// The full check of a bulk enqueue document, naming what is wrong.
-fn check_bulk(client: &Client, doc: &[u8]) -> Result<()> {
-    let map = args(client, doc, &["jobs"], "enqueue_bulk")?;
+pub(crate) fn check_bulk(format: codec::Format, doc: &[u8]) -> Result<()> {
+    let map = codec::decode_args(format, doc)?;
+    codec::check_keys(&map, &["jobs"], "enqueue_bulk")?;
     let Some(Value::Array(jobs)) = map.get("jobs") else {
         return Err(Error::invalid("enqueue_bulk: `jobs` must be an array"));
     };

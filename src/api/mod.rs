@@ -6,7 +6,7 @@ pub mod crons;
 pub mod filters;
 pub mod jobs;
 pub mod server;
-mod shape;
+pub(crate) mod shape;
 
 use crate::codec;
 use crate::error::{Error, Result};

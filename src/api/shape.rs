@@ -3,45 +3,148 @@
 //! that fails it is checked again the slow way, which names the problem.
 
 use crate::codec::Format;
-use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
+/// The keys of an enqueue map; the first three are required.
+const JOB_KEYS: [&str; 11] = [
+    "type",
+    "queue",
+    "payload",
+    "priority",
+    "ready_at",
+    "retry_limit",
+    "backoff",
+    "retention",
+    "unique_key",
+    "unique_while",
+    "batch",
+];
+
+// Every visitor below takes one kind of value and asks for it with
+// `deserialize_any`: serde's derived structs would also take arrays and
+// integer keys, and rmp-serde's `deserialize_seq` takes bin data as a
+// sequence of bytes. Every value is checked as the full check's decoding
+// checks it: what JSON cannot hold (bin, ext, non-string keys, numbers out
+// of range) is refused here too, so that nothing skips the full check that
+// it would fail.
+
 /// `{"jobs": [enqueue map, ...]}` and nothing else.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Bulk {
-    #[serde(rename = "jobs")]
-    _jobs: Vec<Job>,
+struct Bulk;
+
+impl<'de> Deserialize<'de> for Bulk {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Bulk, D::Error> {
+        d.deserialize_any(Bulk)
+    }
+}
+
+impl<'de> Visitor<'de> for Bulk {
+    type Value = Bulk;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a bulk enqueue map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Bulk, A::Error> {
+        let mut jobs = false;
+        while map.next_key_seed(Key(&["jobs"]))?.is_some() {
+            if jobs {
+                return Err(de::Error::duplicate_field("jobs"));
+            }
+            map.next_value::<Jobs>()?;
+            jobs = true;
+        }
+        if jobs {
+            Ok(Bulk)
+        } else {
+            Err(de::Error::missing_field("jobs"))
+        }
+    }
+}
+
+/// The array of enqueue maps.
+struct Jobs;
+
+impl<'de> Deserialize<'de> for Jobs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Jobs, D::Error> {
+        d.deserialize_any(Jobs)
+    }
+}
+
+impl<'de> Visitor<'de> for Jobs {
+    type Value = Jobs;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of enqueue maps")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Jobs, A::Error> {
+        while seq.next_element::<Job>()?.is_some() {}
+        Ok(Jobs)
+    }
 }
 
 /// An enqueue map: `type`, `queue` (strings) and `payload` (anything,
 /// null included) are required; the other keys are the server's to check.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Job {
-    #[serde(rename = "type")]
-    _kind: Str,
-    #[serde(rename = "queue")]
-    _queue: Str,
-    #[serde(rename = "payload")]
-    _payload: IgnoredAny,
-    #[serde(rename = "priority", default)]
-    _priority: IgnoredAny,
-    #[serde(rename = "ready_at", default)]
-    _ready_at: IgnoredAny,
-    #[serde(rename = "retry_limit", default)]
-    _retry_limit: IgnoredAny,
-    #[serde(rename = "backoff", default)]
-    _backoff: IgnoredAny,
-    #[serde(rename = "retention", default)]
-    _retention: IgnoredAny,
-    #[serde(rename = "unique_key", default)]
-    _unique_key: IgnoredAny,
-    #[serde(rename = "unique_while", default)]
-    _unique_while: IgnoredAny,
-    #[serde(rename = "batch", default)]
-    _batch: IgnoredAny,
+struct Job;
+
+impl<'de> Deserialize<'de> for Job {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Job, D::Error> {
+        d.deserialize_any(Job)
+    }
+}
+
+impl<'de> Visitor<'de> for Job {
+    type Value = Job;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an enqueue map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Job, A::Error> {
+        let mut seen = [false; JOB_KEYS.len()];
+        while let Some(i) = map.next_key_seed(Key(&JOB_KEYS))? {
+            if std::mem::replace(&mut seen[i], true) {
+                return Err(de::Error::duplicate_field(JOB_KEYS[i]));
+            }
+            if i < 2 {
+                map.next_value::<Str>()?;
+            } else {
+                map.next_value::<Plain>()?;
+            }
+        }
+        match seen[..3].iter().position(|s| !s) {
+            Some(i) => Err(de::Error::missing_field(JOB_KEYS[i])),
+            None => Ok(Job),
+        }
+    }
+}
+
+/// A string map key among the given names; its index.
+struct Key(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<usize, E> {
+        self.0
+            .iter()
+            .position(|k| *k == key)
+            .ok_or_else(|| de::Error::unknown_field(key, self.0))
+    }
 }
 
 /// A string, checked but not kept.
@@ -49,17 +152,69 @@ struct Str;
 
 impl<'de> Deserialize<'de> for Str {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Str, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Str;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Str, E> {
-                Ok(Str)
-            }
-        }
-        d.deserialize_str(V)
+        d.deserialize_any(Str)
+    }
+}
+
+impl<'de> Visitor<'de> for Str {
+    type Value = Str;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Str, E> {
+        Ok(Str)
+    }
+}
+
+/// Any value a JSON document can hold, checked but not kept.
+struct Plain;
+
+impl<'de> Deserialize<'de> for Plain {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Plain, D::Error> {
+        d.deserialize_any(Plain)
+    }
+}
+
+impl<'de> Visitor<'de> for Plain {
+    type Value = Plain;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a value JSON can hold")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Plain, E> {
+        Ok(Plain)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Plain, D::Error> {
+        Plain::deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Plain, A::Error> {
+        while seq.next_element::<Plain>()?.is_some() {}
+        Ok(Plain)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Plain, A::Error> {
+        while map.next_entry::<Str, Plain>()?.is_some() {}
+        Ok(Plain)
     }
 }
 
@@ -111,5 +266,46 @@ mod tests {
             Format::Msgpack,
             &[0x81, 0xa4, b'j', b'o', b'b', b's', 0x90, 0x00]
         ));
+    }
+
+    /// The property fuzz/fuzz_targets/bulk_shape.rs checks. Serde's derived
+    /// structs take arrays and field indexes for maps, rmp-serde reads bin
+    /// as a sequence, and `IgnoredAny` takes what the full check's decoding
+    /// refuses, so documents the full check rejects skipped it.
+    #[test]
+    fn accepts_nothing_the_full_check_rejects() {
+        let json: &[&[u8]] = &[
+            br#"[[]]"#,
+            br#"{"jobs":[["t","q",null]]}"#,
+            br#"{"jobs":[{"type":"t","queue":"q","payload":1e400}]}"#,
+            br#"{"jobs":[{"type":"t","queue":"q","payload":null,"type":1}]}"#,
+        ];
+        let msgpack: &[&[u8]] = &[
+            // {0: []}: a field index for a key
+            &[0x81, 0x00, 0x90],
+            // {"jobs": bin8(0)}: rmp-serde reads bin as a sequence of bytes
+            &[0x81, 0xa4, b'j', b'o', b'b', b's', 0xc4, 0x00],
+            // {bin8("jobs"): []}
+            &[0x81, 0xc4, 0x04, b'j', b'o', b'b', b's', 0x90],
+            // {"jobs": [["t", "q", nil]]}
+            &[
+                0x81, 0xa4, b'j', b'o', b'b', b's', 0x91, 0x93, 0xa1, b't', 0xa1, b'q', 0xc0,
+            ],
+            // {"jobs": [{"type": "t", "queue": "q", "payload": bin8(1)}]}
+            &[
+                0x81, 0xa4, b'j', b'o', b'b', b's', 0x91, 0x83, 0xa4, b't', b'y', b'p', b'e', 0xa1,
+                b't', 0xa5, b'q', b'u', b'e', b'u', b'e', 0xa1, b'q', 0xa7, b'p', b'a', b'y', b'l',
+                b'o', b'a', b'd', 0xc4, 0x01, 0x00,
+            ],
+        ];
+        for (format, docs) in [(Format::Json, json), (Format::Msgpack, msgpack)] {
+            for doc in docs {
+                assert!(
+                    crate::api::jobs::check_bulk(format, doc).is_err(),
+                    "{format:?} {doc:?}"
+                );
+                assert!(!is_bulk_enqueue(format, doc), "{format:?} {doc:?}");
+            }
+        }
     }
 }

@@ -32,6 +32,25 @@ mod validate;
 
 pub mod cli;
 
+/// Entry points for the fuzz targets in `fuzz/`: the server's decoding of
+/// request bodies, query strings and paths, without a server. Not part of
+/// the API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use crate::codec::Format;
+
+    /// Decode `body` (JSON, else MessagePack) as every request body type.
+    pub fn decode_bodies(json: bool, body: &[u8]) {
+        let fmt = if json { Format::Json } else { Format::Msgpack };
+        crate::http::decode_bodies(fmt, body);
+    }
+
+    /// Resolve `path` and parse `query` as every endpoint does.
+    pub fn parse_request_line(path: &str, query: &str) {
+        crate::http::parse_request_line(path, query);
+    }
+}
+
 use std::io;
 use std::net::SocketAddr;
 use std::thread::JoinHandle;

@@ -41,7 +41,7 @@ fn entry_not_found(r: &Req, g: &str, e: &str) -> Resp {
 
 /// Request-level checks of one entry (name, type, queue, ready_at,
 /// unique+batch, unique_while word).
-fn check_entry(e: &CronEntryReq) -> Result<(), String> {
+pub(super) fn check_entry(e: &CronEntryReq) -> Result<(), String> {
     check_name("cron entry name", &e.name)?;
     validate::names(&e.job)?;
     if e.job.ready_at.is_some() {

@@ -213,7 +213,7 @@ pub async fn fail(r: &mut Req) -> Resp {
 // ----- reads -------------------------------------------------------------------
 
 /// Parse filter values out of a closed-set result by parameter name.
-fn filter_from(names: &[&str], vals: &[Option<String>]) -> Result<JobFilter, String> {
+pub(super) fn filter_from(names: &[&str], vals: &[Option<String>]) -> Result<JobFilter, String> {
     let ordered: Vec<Option<String>> = FILTER_PARAMS
         .iter()
         .map(|f| {
@@ -239,12 +239,12 @@ fn finish_filter(r: &Req, f: &JobFilter) -> Result<Option<Jq>, Resp> {
     }
 }
 
-const LIST_PARAMS: [&str; 11] = [
+pub(super) const LIST_PARAMS: [&str; 11] = [
     "from", "order", "limit", "status", "queue", "type", "id", "priority", "ready_at", "attempts",
     "filter",
 ];
 
-fn parse_limit(v: Option<&str>) -> Result<u16, String> {
+pub(super) fn parse_limit(v: Option<&str>) -> Result<u16, String> {
     match v {
         None => Ok(50),
         Some(s) => s.parse::<u16>().map_err(|e| format!("limit: {e}")),

@@ -200,3 +200,58 @@ async fn route_request(app: Arc<App>, req: Request<Incoming>) -> Resp {
         (CronEntry(..), _) => crons::delete_entry(&r),
     }
 }
+
+/// Decode `body` as every request body type, with the request-level checks
+/// that follow decoding (not the jq dry runs), for the fuzz targets.
+pub(crate) fn decode_bodies(fmt: Format, body: &[u8]) {
+    use crate::cron::{CronEntryReq, CronGroupReq, PausedReq, Schedule};
+    use crate::model::{BulkAckReq, BulkEnqueueReq, EnqueueReq, FailureReq, PatchReq};
+    use crate::validate;
+    let enqueue_checks = |job: &EnqueueReq| {
+        let _ = validate::names(job)
+            .and_then(|_| validate::while_needs_key(job))
+            .and_then(|_| validate::while_word(job))
+            .and_then(|_| validate::not_unique_and_batch(job));
+    };
+    if let Ok(job) = decode::<EnqueueReq>(fmt, body) {
+        enqueue_checks(&job);
+    }
+    if let Ok(bulk) = decode::<BulkEnqueueReq>(fmt, body) {
+        bulk.jobs.iter().for_each(enqueue_checks);
+    }
+    let entry_checks = |entry: &CronEntryReq| {
+        if crons::check_entry(entry).is_ok() {
+            let _ = Schedule::parse(&entry.expression, entry.timezone.as_deref());
+        }
+    };
+    if let Ok(entry) = decode::<CronEntryReq>(fmt, body) {
+        entry_checks(&entry);
+    }
+    if let Ok(group) = decode::<CronGroupReq>(fmt, body) {
+        group.entries.iter().for_each(entry_checks);
+    }
+    let _ = decode::<BulkAckReq>(fmt, body);
+    let _ = decode::<FailureReq>(fmt, body);
+    let _ = decode::<PatchReq>(fmt, body);
+    let _ = decode::<PausedReq>(fmt, body);
+}
+
+/// Parse `query` as every endpoint's query string and `path` as a route,
+/// for the fuzz targets.
+pub(crate) fn parse_request_line(path: &str, query: &str) {
+    use crate::query::{closed, form_pairs, parse_order, JobFilter, FILTER_PARAMS};
+    let _ = route::resolve(path);
+    if let Ok(vals) = closed(form_pairs(query), &jobs::LIST_PARAMS) {
+        let _ = parse_order(vals[1].as_deref());
+        let _ = jobs::parse_limit(vals[2].as_deref());
+        if let Ok(filter) = jobs::filter_from(&jobs::LIST_PARAMS, &vals) {
+            let _ = filter.render();
+        }
+    }
+    if let Ok(vals) = closed(form_pairs(query), &FILTER_PARAMS) {
+        if let Ok(filter) = JobFilter::from_values(&vals) {
+            let _ = filter.render();
+        }
+    }
+    let _ = take::parse_query(query);
+}

@@ -18,7 +18,7 @@ use crate::take::{run_stream, StreamTask};
 /// Frames buffered between the stream task and the connection.
 const CHANNEL_FRAMES: usize = 64;
 
-fn parse_query(q: &str) -> Result<(usize, Option<BTreeSet<String>>), String> {
+pub(super) fn parse_query(q: &str) -> Result<(usize, Option<BTreeSet<String>>), String> {
     let vals = closed(form_pairs(q), &["prefetch", "queue"])?;
     let prefetch = match vals[0].as_deref() {
         None => 1,
