@@ -63,6 +63,13 @@ impl App {
         self.store.lock().pro
     }
 
+    /// Under a cost profile, spend the CPU of decoding `jobs` enqueued jobs.
+    pub fn charge_enqueue(&self, jobs: usize) {
+        if let Some(cost) = &self.cost {
+            cost.charge_enqueue(jobs);
+        }
+    }
+
     /// Under a cost profile, wait until `changes` state changes are
     /// committed; at once otherwise.
     pub async fn commit(&self, changes: usize) {

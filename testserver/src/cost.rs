@@ -8,15 +8,17 @@
 //!
 //! * every request burns `request_cpu` on the handling thread (parsing,
 //!   routing, encoding — real CPU, so it competes with a client on the same
-//!   machine as the real server's does);
+//!   machine as the real server's does), and an enqueue request
+//!   `enqueue_cpu_per_job` more per job it carries;
 //! * a read then waits `read_wait` (off-CPU);
 //! * a state change (enqueue, take dispatch, ack, nack, update, delete) waits
 //!   for a commit of the single journal lane: one thread that takes whatever
 //!   has queued up, burns `commit_cpu + commit_cpu_per_job × jobs`, waits
 //!   `commit_wait`, and releases every request of that group at once.
 //!
-//! The constants are calibrated against a real Zizq 0.6.1 server; the
-//! method and the figures are in testserver/README.md.
+//! The constants are a first calibration against a real Zizq 0.6.1 server
+//! (testserver/README.md, "Cost profiles", says how close it is and what
+//! it does not reproduce yet).
 
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,6 +33,8 @@ use tokio::sync::oneshot;
 pub struct CostProfile {
     /// CPU each request costs the server.
     pub request_cpu: Duration,
+    /// CPU per job an enqueue request carries (decoding, validation).
+    pub enqueue_cpu_per_job: Duration,
     /// Off-CPU latency of a read.
     pub read_wait: Duration,
     /// CPU of one journal commit, whatever it carries.
@@ -44,14 +48,16 @@ pub struct CostProfile {
 const US: fn(u64) -> Duration = Duration::from_micros;
 
 impl CostProfile {
-    /// The shape of a real Zizq 0.6.1 server with buffered commits, measured
-    /// on a 2-core machine (testserver/README.md, "Cost profiles").
+    /// The shape of a real Zizq 0.6.1 server with buffered commits, from
+    /// figures measured on a 2-core machine (testserver/README.md, "Cost
+    /// profiles").
     pub fn reference() -> CostProfile {
         CostProfile {
-            request_cpu: US(25),
+            request_cpu: US(60),
+            enqueue_cpu_per_job: US(15),
             read_wait: US(330),
-            commit_cpu: US(40),
-            commit_cpu_per_job: US(12),
+            commit_cpu: US(20),
+            commit_cpu_per_job: US(8),
             commit_wait: US(300),
         }
     }
@@ -82,6 +88,7 @@ impl CostProfile {
                         .map_err(|_| format!("cost {key}: not a whole number of µs: {value}"))?;
                     let slot = match key.trim() {
                         "request_cpu" => &mut profile.request_cpu,
+                        "enqueue_cpu_per_job" => &mut profile.enqueue_cpu_per_job,
                         "read_wait" => &mut profile.read_wait,
                         "commit_cpu" => &mut profile.commit_cpu,
                         "commit_cpu_per_job" => &mut profile.commit_cpu_per_job,
@@ -180,6 +187,15 @@ impl Cost {
     /// Charge the per-request CPU on the calling thread.
     pub fn charge_request(&self) {
         burn(self.profile.request_cpu);
+    }
+
+    /// Charge the CPU of decoding and checking `jobs` enqueued jobs.
+    pub fn charge_enqueue(&self, jobs: usize) {
+        burn(
+            self.profile
+                .enqueue_cpu_per_job
+                .saturating_mul(u32::try_from(jobs).unwrap_or(u32::MAX)),
+        );
     }
 
     /// Wait as a read does.

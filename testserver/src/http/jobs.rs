@@ -116,6 +116,7 @@ pub async fn enqueue(r: &mut Req) -> Resp {
             return r.error(422, &e);
         }
     }
+    r.app.charge_enqueue(1);
     r.app.commit(1).await;
     let res = r.app.store.lock().enqueue(vec![job], now_ms());
     match res {
@@ -159,6 +160,7 @@ pub async fn enqueue_bulk(r: &mut Req) -> Resp {
             }
         }
     }
+    r.app.charge_enqueue(bulk.jobs.len());
     r.app.commit(bulk.jobs.len()).await;
     let res = r.app.store.lock().enqueue(bulk.jobs, now_ms());
     match res {
