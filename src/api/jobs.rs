@@ -11,7 +11,9 @@ use bytes::Bytes;
 use hyper::Method;
 use serde_json::{json, Map, Value};
 
-const ENQUEUE_KEYS: &[&str] = &[
+/// The keys of an enqueue document, in this order: `type` and `queue`
+/// (strings) and `payload` are required (`shape` relies on the order).
+pub(super) const ENQUEUE_KEYS: &[&str] = &[
     "type",
     "queue",
     "payload",

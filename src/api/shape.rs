@@ -2,25 +2,12 @@
 //! demands, without building it: the hot path of bulk enqueue. A document
 //! that fails it is checked again the slow way, which names the problem.
 
+use super::jobs::ENQUEUE_KEYS;
 use crate::codec::Format;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
 
-/// The keys of an enqueue map; the first three are required.
-const JOB_KEYS: [&str; 11] = [
-    "type",
-    "queue",
-    "payload",
-    "priority",
-    "ready_at",
-    "retry_limit",
-    "backoff",
-    "retention",
-    "unique_key",
-    "unique_while",
-    "batch",
-];
 
 // Every visitor below takes one kind of value and asks for it with
 // `deserialize_any`: serde's derived structs would also take arrays and
@@ -103,10 +90,10 @@ impl<'de> Visitor<'de> for Job {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Job, A::Error> {
-        let mut seen = [false; JOB_KEYS.len()];
-        while let Some(i) = map.next_key_seed(Key(&JOB_KEYS))? {
+        let mut seen = [false; ENQUEUE_KEYS.len()];
+        while let Some(i) = map.next_key_seed(Key(ENQUEUE_KEYS))? {
             if std::mem::replace(&mut seen[i], true) {
-                return Err(de::Error::duplicate_field(JOB_KEYS[i]));
+                return Err(de::Error::duplicate_field(ENQUEUE_KEYS[i]));
             }
             if i < 2 {
                 map.next_value::<Str>()?;
@@ -115,7 +102,7 @@ impl<'de> Visitor<'de> for Job {
             }
         }
         match seen[..3].iter().position(|s| !s) {
-            Some(i) => Err(de::Error::missing_field(JOB_KEYS[i])),
+            Some(i) => Err(de::Error::missing_field(ENQUEUE_KEYS[i])),
             None => Ok(Job),
         }
     }
