@@ -8,7 +8,6 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde::Deserialize;
 use std::fmt;
 
-
 // Every visitor below takes one kind of value and asks for it with
 // `deserialize_any`: serde's derived structs would also take arrays and
 // integer keys, and rmp-serde's `deserialize_seq` takes bin data as a
