@@ -61,6 +61,10 @@ impl Format {
     }
 }
 
+/// rmp-serde's depth limit that lets through exactly the nesting serde_json
+/// accepts (127 levels of arrays and maps).
+const MAX_DEPTH: usize = 128;
+
 /// Decode a whole document. Trailing bytes are an error in both formats.
 pub fn decode(format: Format, bytes: &[u8]) -> Result<Value> {
     match format {
@@ -69,9 +73,12 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Value> {
         }
         Format::Msgpack => {
             let mut rest: &[u8] = bytes;
-            let value: Value =
-                serde::Deserialize::deserialize(&mut rmp_serde::Deserializer::new(&mut rest))
-                    .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?;
+            let mut de = rmp_serde::Deserializer::new(&mut rest);
+            // As deep as serde_json goes, so that whatever decodes here can
+            // be written as JSON and read back (rmp-serde allows 1024).
+            de.set_max_depth(MAX_DEPTH);
+            let value: Value = serde::Deserialize::deserialize(&mut de)
+                .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?;
             if rest.is_empty() {
                 Ok(value)
             } else {
@@ -197,6 +204,20 @@ pub fn error_message(content_type: Option<Format>, body: &[u8], http_status: u16
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn both_formats_nest_as_deep_as_each_other() {
+        for depth in 120..135 {
+            let json = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+            let msgpack = [vec![0x91u8; depth - 1], vec![0x90]].concat();
+            let from_json = decode(Format::Json, json.as_bytes());
+            let from_msgpack = decode(Format::Msgpack, &msgpack);
+            assert_eq!(from_json.is_ok(), from_msgpack.is_ok(), "depth {depth}");
+            if let Ok(value) = from_msgpack {
+                assert_eq!(decode(Format::Json, &encode(Format::Json, &value)).ok(), Some(value));
+            }
+        }
+    }
     use super::*;
     use serde_json::json;
 
