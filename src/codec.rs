@@ -214,7 +214,10 @@ mod tests {
             let from_msgpack = decode(Format::Msgpack, &msgpack);
             assert_eq!(from_json.is_ok(), from_msgpack.is_ok(), "depth {depth}");
             if let Ok(value) = from_msgpack {
-                assert_eq!(decode(Format::Json, &encode(Format::Json, &value)).ok(), Some(value));
+                assert_eq!(
+                    decode(Format::Json, &encode(Format::Json, &value)).ok(),
+                    Some(value)
+                );
             }
         }
     }
