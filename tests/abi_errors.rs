@@ -387,12 +387,7 @@ fn derived_handles_cancel_their_own_calls() {
     let env = Env::new();
     let Some(control) = env.control() else { return };
     let c = Arc::new(env.client("json"));
-    let mut raw = ptr::null_mut();
-    check(|e| unsafe { zizq_client_derive(c.ptr, &mut raw, e) }).unwrap();
-    let d = Arc::new(Client {
-        ptr: raw,
-        format: c.format,
-    });
+    let d = Arc::new(c.derive());
     control.set_delay_ms(3000);
     let on_parent = {
         let c = c.clone();

@@ -11,7 +11,6 @@ mod common;
 
 use common::*;
 use serde_json::json;
-use std::ptr;
 use std::sync::Arc;
 use zizq::ffi::client::*;
 
@@ -150,12 +149,7 @@ fn cancelled_or_closed_in_flight_is_an_unknown_outcome() {
     let env = Env::new();
     let Some(control) = env.control() else { return };
     let c = Arc::new(env.client("json"));
-    let mut raw = ptr::null_mut();
-    check(|e| unsafe { zizq_client_derive(c.ptr, &mut raw, e) }).unwrap();
-    let d = Arc::new(Client {
-        ptr: raw,
-        format: c.format,
-    });
+    let d = Arc::new(c.derive());
     c.health().unwrap();
     control.set_delay_ms(10_000);
     let enqueue = {

@@ -176,6 +176,17 @@ impl Drop for Client {
 }
 
 impl Client {
+    /// A handle derived from this client (`zizq_client_derive`): same
+    /// connections, its own cancellation.
+    pub fn derive(&self) -> Client {
+        let mut raw = ptr::null_mut();
+        check(|e| unsafe { zizq_client_derive(self.ptr, &mut raw, e) }).unwrap();
+        Client {
+            ptr: raw,
+            format: self.format,
+        }
+    }
+
     pub fn new(url: &str, options: &Value) -> R<Client> {
         let url = cstr(url);
         let opts = serde_json::to_vec(options).unwrap();

@@ -1,6 +1,6 @@
 //! Shared application state and the public `Control` handle.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,8 +19,9 @@ pub struct Stats {
     pub connections: AtomicUsize,
     pub take_streams: AtomicUsize,
     pub requests: AtomicU64,
-    /// Requests by `METHOD /route`, for benchmarks.
-    pub by_kind: parking_lot::Mutex<BTreeMap<String, u64>>,
+    /// Requests by method and route pattern, for benchmarks (no string is
+    /// built per request; the state's names are made when it is read).
+    pub by_kind: parking_lot::Mutex<HashMap<(hyper::Method, &'static str), u64>>,
 }
 
 /// Everything a request handler needs.
@@ -127,7 +128,14 @@ impl Control {
             take_streams: self.app.stats.take_streams.load(Ordering::SeqCst),
             in_flight,
             requests: self.app.stats.requests.load(Ordering::SeqCst),
-            requests_by_kind: self.app.stats.by_kind.lock().clone(),
+            requests_by_kind: self
+                .app
+                .stats
+                .by_kind
+                .lock()
+                .iter()
+                .map(|((method, route), n)| (format!("{method} {route}"), *n))
+                .collect(),
             commits,
             committed_changes,
             faults: self.app.faults.view(),

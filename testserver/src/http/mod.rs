@@ -143,7 +143,7 @@ async fn route_request(app: Arc<App>, req: Request<Incoming>) -> Resp {
     *app.stats
         .by_kind
         .lock()
-        .entry(format!("{} {}", parts.method, route.pattern()))
+        .entry((parts.method.clone(), route.pattern()))
         .or_default() += 1;
     if let Some(cost) = &app.cost {
         cost.charge_request();
