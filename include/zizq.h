@@ -129,8 +129,12 @@ typedef enum zizq_status {
   ZIZQ_E_STREAM_ENDED = 18,
 } zizq_status;
 
-// Wire format of a client or parser.
+// A document format: of a client's wire and documents, of a parser, of a
+// transcoding.
 typedef enum zizq_format {
+  // Not a document: only `zizq_error_body_format` returns it (for an
+  // absent, empty or text body); refused wherever a format is expected.
+  ZIZQ_FORMAT_NONE = 0,
   ZIZQ_FORMAT_JSON = 1,
   ZIZQ_FORMAT_MSGPACK = 2,
 } zizq_format;
@@ -227,8 +231,12 @@ void zizq_buf_free(struct zizq_buf *buf);
 // `https://` enables TLS).
 //
 // `options` is a JSON object (may be NULL/empty for defaults):
-// `format` (`"msgpack"` default, or `"json"`): the encoding of every document
-// passed to and returned by this client; `read_timeout_ms` (30000);
+// `format` (`"msgpack"` default, or `"json"`): what the client speaks to the
+// server; `documents` (default: as `format`): the encoding of every document
+// passed to and returned by this client (options documents, arguments,
+// results, jobs), so a host with only a JSON library can pass JSON to a
+// client that speaks MessagePack on the wire, libzizq converting (only
+// `zizq_request` sends and returns bytes as given); `read_timeout_ms` (30000);
 // `stream_idle_timeout_ms` (30000); `connect_timeout_ms` (10000);
 // `keepalive_interval_ms` and `keepalive_timeout_ms` (both `read_timeout_ms`
 // by default): a request connection silent for the interval, idle or not,
@@ -300,6 +308,12 @@ enum zizq_status zizq_client_close_streams(const struct zizq_client *client);
 // # Safety
 // `client` is NULL or a live client.
 enum zizq_format zizq_client_format(const struct zizq_client *client);
+
+// The format of the documents the client takes and returns (its
+// `documents` option; by default its wire format).
+// # Safety
+// `client` is NULL or a live client.
+enum zizq_format zizq_client_document_format(const struct zizq_client *client);
 
 // The normalised base URL (no trailing `/`), as UTF-8 bytes in `*out`.
 // # Safety
@@ -527,6 +541,15 @@ const char *zizq_error_message(const struct zizq_error *err);
 // Any pointer may be NULL; otherwise `err` is a live error object, `len` is
 // writable.
 const uint8_t *zizq_error_body(const struct zizq_error *err, size_t *len);
+
+// The format of `zizq_error_body`: `ZIZQ_FORMAT_JSON` or
+// `ZIZQ_FORMAT_MSGPACK` when the body is a document in that format (the
+// response's content type is believed first; the server answers some
+// refusals in a format other than the one asked for), `ZIZQ_FORMAT_NONE`
+// when there is no body or it is text. NULL gives `ZIZQ_FORMAT_NONE`.
+// # Safety
+// `err` is NULL or a live error object.
+enum zizq_format zizq_error_body_format(const struct zizq_error *err);
 
 // Whether retrying this same call is safe and could succeed.
 //

@@ -17,7 +17,12 @@ use tokio_util::sync::CancellationToken;
 /// Client options, given to `zizq_client_new` as a JSON document.
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
+    /// The wire format: what requests and the take stream speak.
     pub format: Format,
+    /// The format of the documents the host passes and receives; `None`
+    /// follows `format`. A host without a MessagePack library can speak
+    /// MessagePack on the wire and hand JSON over the C boundary.
+    pub documents: Option<Format>,
     pub read_timeout: Duration,
     pub stream_idle_timeout: Duration,
     pub connect_timeout: Duration,
@@ -37,6 +42,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             format: Format::Msgpack,
+            documents: None,
             read_timeout: Duration::from_secs(30),
             stream_idle_timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(10),
@@ -52,6 +58,7 @@ impl Default for ClientOptions {
 
 const OPTION_KEYS: &[&str] = &[
     "format",
+    "documents",
     "read_timeout_ms",
     "stream_idle_timeout_ms",
     "connect_timeout_ms",
@@ -88,6 +95,7 @@ impl ClientOptions {
             }
             match key.as_str() {
                 "format" => options.format = Format::parse(str_option(key, value)?)?,
+                "documents" => options.documents = Some(Format::parse(str_option(key, value)?)?),
                 "read_timeout_ms" => options.read_timeout = duration_option(key, value)?,
                 "stream_idle_timeout_ms" => {
                     options.stream_idle_timeout = duration_option(key, value)?
@@ -302,8 +310,26 @@ impl Client {
         &self.inner.options
     }
 
+    /// The wire format.
     pub fn format(&self) -> Format {
         self.inner.options.format
+    }
+
+    /// The format of the documents the host passes and receives.
+    pub fn documents(&self) -> Format {
+        self.inner
+            .options
+            .documents
+            .unwrap_or(self.inner.options.format)
+    }
+
+    /// A host document (already checked to decode) as a request body.
+    pub fn to_wire(&self, doc: &[u8]) -> Result<Bytes> {
+        let doc = Bytes::copy_from_slice(doc);
+        if self.documents() == self.format() {
+            return Ok(doc);
+        }
+        codec::transcode(self.documents(), self.format(), doc)
     }
 
     pub fn base_url(&self) -> String {
@@ -405,15 +431,15 @@ impl Client {
         result.map_err(|err| flight.mark(err))
     }
 
-    /// Turn a reply into its body (in the client's format) if its status is
-    /// one of `expected`, else into the matching error.
+    /// Turn a reply into its body (in the host's document format) if its
+    /// status is one of `expected`, else into the matching error.
     pub fn expect(&self, reply: Reply, expected: &[u16]) -> Result<Bytes> {
         if expected.contains(&reply.status) {
             if reply.body.is_empty() {
                 return Ok(reply.body);
             }
             let from = reply.format.unwrap_or(self.format());
-            return codec::transcode(from, self.format(), reply.body).map_err(|mut e| {
+            return codec::transcode(from, self.documents(), reply.body).map_err(|mut e| {
                 e.message = format!("undecodable response: {}", e.message);
                 e
             });
@@ -443,9 +469,9 @@ impl Client {
         self.encode(&Value::Object(map))
     }
 
-    /// Decode a response document.
+    /// Decode a response document (as [`Client::expect`] returns it).
     pub fn decode(&self, body: &[u8]) -> Result<Value> {
-        codec::decode(self.format(), body)
+        codec::decode(self.documents(), body)
     }
 
     /// Run an operation to completion from a host thread. The handle's
@@ -481,8 +507,7 @@ impl Client {
 
 /// The error for a response whose status the operation did not expect.
 pub fn response_error(reply: Reply) -> Error {
-    let message = codec::error_message(reply.format, &reply.body, reply.status);
-    Error::from_response(reply.status, message, reply.body)
+    Error::from_response(reply.status, reply.format, reply.body)
 }
 
 impl std::fmt::Debug for Client {

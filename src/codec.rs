@@ -181,17 +181,25 @@ pub fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// Extract a human message from an error response body: the `error` field of
-/// a JSON or MessagePack map, else the body as text, else `HTTP <status>`.
-pub fn error_message(content_type: Option<Format>, body: &[u8], http_status: u16) -> String {
-    let decoded = content_type
+/// The document an error response body holds, with its format: the body's
+/// content type is tried first, then either format (the server answers some
+/// refusals in a format other than the one asked for). `None` for an empty
+/// or text body.
+pub fn error_document(content_type: Option<Format>, body: &[u8]) -> Option<(Format, Value)> {
+    if body.is_empty() {
+        return None;
+    }
+    content_type
         .into_iter()
         .chain([Format::Json, Format::Msgpack])
-        .find_map(|f| decode(f, body).ok());
-    if let Some(Value::Object(map)) = decoded {
-        if let Some(Value::String(msg)) = map.get("error") {
-            return msg.clone();
-        }
+        .find_map(|f| decode(f, body).ok().map(|value| (f, value)))
+}
+
+/// A human message for an error response: the `error` field of its document
+/// (see [`error_document`]), else the body as text, else `HTTP <status>`.
+pub fn error_message(document: Option<&Value>, body: &[u8], http_status: u16) -> String {
+    if let Some(Value::String(msg)) = document.and_then(|d| d.get("error")) {
+        return msg.clone();
     }
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
@@ -256,14 +264,35 @@ mod tests {
 
     #[test]
     fn error_message_sources() {
+        let message = |content_type, body: &[u8], status| {
+            let document = error_document(content_type, body);
+            error_message(document.as_ref().map(|(_, d)| d), body, status)
+        };
         assert_eq!(
-            error_message(Some(Format::Json), br#"{"error":"nope"}"#, 400),
+            message(Some(Format::Json), br#"{"error":"nope"}"#, 400),
             "nope"
         );
         let mp = encode(Format::Msgpack, &json!({"error": "mp"}));
-        assert_eq!(error_message(None, &mp, 400), "mp");
-        assert_eq!(error_message(None, b"plain text", 400), "plain text");
-        assert_eq!(error_message(None, b"", 503), "HTTP 503");
+        assert_eq!(message(None, &mp, 400), "mp");
+        assert_eq!(message(None, b"plain text", 400), "plain text");
+        assert_eq!(message(None, b"", 503), "HTTP 503");
+    }
+
+    /// The body's content type is believed first; a body in the other
+    /// format, or with none, is recognised all the same.
+    #[test]
+    fn error_documents_say_their_format() {
+        let mp = encode(Format::Msgpack, &json!({"error": "mp"}));
+        assert_eq!(
+            error_document(Some(Format::Json), &mp).map(|(f, _)| f),
+            Some(Format::Msgpack)
+        );
+        assert_eq!(
+            error_document(Some(Format::Msgpack), br#"{"error":"j"}"#).map(|(f, _)| f),
+            Some(Format::Json)
+        );
+        assert_eq!(error_document(None, b"plain text"), None);
+        assert_eq!(error_document(Some(Format::Json), b""), None);
     }
 
     /// Found by fuzz/fuzz_targets/doc_transcode.rs: serde_json's default

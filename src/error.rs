@@ -6,6 +6,7 @@
 //! body, whether the outcome is unknown and whether a retry is safe and could
 //! help.
 
+use crate::codec::{self, Format};
 use bytes::Bytes;
 use std::ffi::CStr;
 use std::fmt;
@@ -166,6 +167,8 @@ pub struct Error {
     pub message: String,
     /// Raw response body, if a response was received.
     pub body: Option<Bytes>,
+    /// The format of `body` when it is a JSON or MessagePack document.
+    pub body_format: Option<Format>,
     /// `Some` when the request may have reached the server and no answer
     /// says what happened, with what repeating that request would do.
     pub unknown_outcome: Option<Repeat>,
@@ -180,6 +183,7 @@ impl Error {
             http_status: 0,
             message: message.into(),
             body: None,
+            body_format: None,
             unknown_outcome: None,
         }
     }
@@ -196,8 +200,11 @@ impl Error {
         Self::new(Status::ZIZQ_E_CLOSED, "handle is closed")
     }
 
-    /// Error for an HTTP response with an unexpected status code.
-    pub fn from_response(http_status: u16, message: String, body: Bytes) -> Self {
+    /// Error for an HTTP response with an unexpected status code, whose
+    /// body came with `content_type` (if it named a document format).
+    pub fn from_response(http_status: u16, content_type: Option<Format>, body: Bytes) -> Self {
+        let document = codec::error_document(content_type, &body);
+        let message = codec::error_message(document.as_ref().map(|(_, d)| d), &body, http_status);
         let status = match http_status {
             404 => Status::ZIZQ_E_NOT_FOUND,
             400..=499 => Status::ZIZQ_E_CLIENT,
@@ -209,6 +216,7 @@ impl Error {
             http_status,
             message,
             body: Some(body),
+            body_format: document.map(|(format, _)| format),
             unknown_outcome: None,
         }
     }

@@ -124,6 +124,15 @@ impl Job {
         })
     }
 
+    /// The job with its document re-encoded from the wire format `from` to
+    /// the host's document format `to`.
+    pub fn into_format(mut self, from: Format, to: Format) -> Result<Job> {
+        if from != to {
+            self.doc = codec::transcode(from, to, self.doc)?;
+        }
+        Ok(self)
+    }
+
     pub fn id_str(&self) -> &str {
         self.id.to_str().unwrap_or_default()
     }
@@ -228,6 +237,7 @@ impl TakeStream {
                 connection,
                 parser,
                 idle,
+                c.documents(),
                 reader_cancel,
             ));
             Ok(())
@@ -370,11 +380,12 @@ async fn read_loop(
     mut connection: TakeConnection,
     mut parser: FrameParser,
     idle: Duration,
+    documents: Format,
     cancel: CancellationToken,
 ) {
     let outcome = tokio::select! {
         _ = cancel.cancelled() => Err(Error::closed()),
-        outcome = pump(&*shared, &mut connection, &mut parser, idle) => outcome,
+        outcome = pump(&*shared, &mut connection, &mut parser, idle, documents) => outcome,
     };
     // Dropping the connection closes it: the server requeues what was not acked.
     drop(connection);
@@ -408,11 +419,13 @@ impl JobSink for Shared {
 
 /// Read frames into `sink` until the stream fails, ends or goes silent for
 /// longer than `idle`. Always returns an error saying why it stopped.
+/// Job documents are handed over in `documents`, the host's format.
 pub(crate) async fn pump<S: JobSink>(
     sink: &S,
     connection: &mut TakeConnection,
     parser: &mut FrameParser,
     idle: Duration,
+    documents: Format,
 ) -> Result<()> {
     let format = parser.format();
     loop {
@@ -445,7 +458,9 @@ pub(crate) async fn pump<S: JobSink>(
         let mut failure = None;
         loop {
             match parser.next_frame() {
-                Ok(Some(doc)) => match Job::from_frame(format, doc) {
+                Ok(Some(doc)) => match Job::from_frame(format, doc)
+                    .and_then(|job| job.into_format(format, documents))
+                {
                     Ok(job) => jobs.push(job),
                     Err(e) => {
                         failure = Some(stream_error(e));

@@ -631,7 +631,7 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                 let idle = client.options().stream_idle_timeout;
                 let ended = tokio::select! {
                     _ = inner.stop_taking.cancelled() => None,
-                    outcome = take::pump(&sink, &mut connection, &mut parser, idle) => Some(outcome),
+                    outcome = take::pump(&sink, &mut connection, &mut parser, idle, client.documents()) => Some(outcome),
                 };
                 let Some(outcome) = ended else {
                     // Shutting down: hold the connection until outcomes are flushed.
@@ -834,11 +834,7 @@ async fn deliver(
 
 /// The error for an answer the worker did not want.
 fn refusal(status: u16, body: &Bytes) -> Error {
-    Error::from_response(
-        status,
-        codec::error_message(None, body, status),
-        body.clone(),
-    )
+    Error::from_response(status, None, body.clone())
 }
 
 /// Send one batch of acks. `acked` counts jobs completed: a job redelivered

@@ -52,9 +52,9 @@ fn check_enqueue(map: &Map<String, Value>, what: &str) -> Result<()> {
 
 /// `POST /jobs`: the enqueue document is sent as given.
 pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
-    let map = codec::decode_args(client.format(), doc)?;
+    let map = codec::decode_args(client.documents(), doc)?;
     check_enqueue(&map, "enqueue")?;
-    let body = Bytes::copy_from_slice(doc);
+    let body = client.to_wire(doc)?;
     client.block(move |c| async move {
         c.call(
             Method::POST,
@@ -69,10 +69,10 @@ pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
 
 /// `POST /jobs/bulk` with `{"jobs": [...]}`.
 pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
-    if !shape::is_bulk_enqueue(client.format(), doc) {
-        check_bulk(client.format(), doc)?;
+    if !shape::is_bulk_enqueue(client.documents(), doc) {
+        check_bulk(client.documents(), doc)?;
     }
-    let body = Bytes::copy_from_slice(doc);
+    let body = client.to_wire(doc)?;
     client.block(move |c| async move {
         c.call(
             Method::POST,
@@ -150,7 +150,7 @@ fn check_patch(map: &Map<String, Value>, what: &str) -> Result<()> {
 
 /// `PATCH /jobs/{id}` with the patch document as given.
 pub fn update_job(client: &Client, id: &str, doc: &[u8]) -> Result<Bytes> {
-    let map = codec::decode_args(client.format(), doc)?;
+    let map = codec::decode_args(client.documents(), doc)?;
     check_patch(&map, "update_job")?;
     let body = client.encode_map(map);
     let path = format!("/jobs/{}", enc(id));
@@ -245,7 +245,7 @@ pub fn bulk_ack_body(client: &Client, ids: &[&str]) -> Bytes {
 /// `POST /jobs/success`. Accepts an array of ids or `{"ids": [...]}`; a 422
 /// (some ids were not in flight) counts as success, as in the seed.
 pub fn report_success_bulk(client: &Client, doc: &[u8]) -> Result<()> {
-    let value = codec::decode(client.format(), doc)?;
+    let value = codec::decode(client.documents(), doc)?;
     let ids = match &value {
         Value::Array(ids) => ids,
         Value::Object(map) => {

@@ -46,7 +46,7 @@ pub fn args(
     allowed: &[&str],
     what: &str,
 ) -> Result<Map<String, Value>> {
-    let map = codec::decode_args(client.format(), doc)?;
+    let map = codec::decode_args(client.documents(), doc)?;
     codec::check_keys(&map, allowed, what)?;
     Ok(map)
 }

@@ -11,11 +11,15 @@ use crate::error::{zizq_status, Result};
 use crate::runtime;
 use std::ffi::c_char;
 
-/// Wire format of a client or parser.
+/// A document format: of a client's wire and documents, of a parser, of a
+/// transcoding.
 #[allow(non_camel_case_types)]
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum zizq_format {
+    /// Not a document: only `zizq_error_body_format` returns it (for an
+    /// absent, empty or text body); refused wherever a format is expected.
+    ZIZQ_FORMAT_NONE = 0,
     ZIZQ_FORMAT_JSON = 1,
     ZIZQ_FORMAT_MSGPACK = 2,
 }
@@ -56,8 +60,12 @@ pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Clien
 /// `https://` enables TLS).
 ///
 /// `options` is a JSON object (may be NULL/empty for defaults):
-/// `format` (`"msgpack"` default, or `"json"`): the encoding of every document
-/// passed to and returned by this client; `read_timeout_ms` (30000);
+/// `format` (`"msgpack"` default, or `"json"`): what the client speaks to the
+/// server; `documents` (default: as `format`): the encoding of every document
+/// passed to and returned by this client (options documents, arguments,
+/// results, jobs), so a host with only a JSON library can pass JSON to a
+/// client that speaks MessagePack on the wire, libzizq converting (only
+/// `zizq_request` sends and returns bytes as given); `read_timeout_ms` (30000);
 /// `stream_idle_timeout_ms` (30000); `connect_timeout_ms` (10000);
 /// `keepalive_interval_ms` and `keepalive_timeout_ms` (both `read_timeout_ms`
 /// by default): a request connection silent for the interval, idle or not,
@@ -204,6 +212,20 @@ pub unsafe extern "C" fn zizq_client_format(client: *const zizq_client) -> zizq_
         // SAFETY: `client` is NULL or a live client (# Safety above).
         unsafe { borrow(client) }.map_or(zizq_format::ZIZQ_FORMAT_MSGPACK, |c| {
             c.client.format().into()
+        })
+    })
+}
+
+/// The format of the documents the client takes and returns (its
+/// `documents` option; by default its wire format).
+/// # Safety
+/// `client` is NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_document_format(client: *const zizq_client) -> zizq_format {
+    infallible(zizq_format::ZIZQ_FORMAT_MSGPACK, || {
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        unsafe { borrow(client) }.map_or(zizq_format::ZIZQ_FORMAT_MSGPACK, |c| {
+            c.client.documents().into()
         })
     })
 }

@@ -1,5 +1,6 @@
 //! The error object handed to C callers through `zizq_error **err`.
 
+use super::client::zizq_format;
 use super::{borrow, free_handle, infallible, Handle};
 use crate::error::{zizq_status, Error};
 use std::ffi::{c_char, CString};
@@ -70,6 +71,23 @@ pub unsafe extern "C" fn zizq_error_body(err: *const zizq_error, len: *mut usize
             len.write(body.map_or(0, |b| b.len()));
         }
         body.map_or(std::ptr::null(), |b| b.as_ptr())
+    })
+}
+
+/// The format of `zizq_error_body`: `ZIZQ_FORMAT_JSON` or
+/// `ZIZQ_FORMAT_MSGPACK` when the body is a document in that format (the
+/// response's content type is believed first; the server answers some
+/// refusals in a format other than the one asked for), `ZIZQ_FORMAT_NONE`
+/// when there is no body or it is text. NULL gives `ZIZQ_FORMAT_NONE`.
+/// # Safety
+/// `err` is NULL or a live error object.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_error_body_format(err: *const zizq_error) -> zizq_format {
+    infallible(zizq_format::ZIZQ_FORMAT_NONE, || {
+        // SAFETY: `err` is NULL or a live error object (# Safety above).
+        unsafe { borrow(err) }
+            .and_then(|e| e.error.body_format)
+            .map_or(zizq_format::ZIZQ_FORMAT_NONE, zizq_format::from)
     })
 }
 

@@ -146,7 +146,7 @@ unsafe fn stream_arg<'a>(ptr: *const zizq_take_stream) -> Result<&'a TakeStream>
 
 /// Parse take options from the client's format.
 fn take_options(client: &crate::client::Client, doc: &[u8], what: &str) -> Result<TakeOptions> {
-    let map = crate::codec::decode_args(client.format(), doc)?;
+    let map = crate::codec::decode_args(client.documents(), doc)?;
     crate::codec::check_keys(&map, &["prefetch", "queues", "worker_id"], what)?;
     TakeOptions::parse(&map, what)
 }

@@ -62,7 +62,7 @@ pub unsafe extern "C" fn zizq_worker_new(
         // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
         // readable bytes (# Safety above).
         let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
-        let map = codec::decode_args(client.format(), doc)?;
+        let map = codec::decode_args(client.documents(), doc)?;
         let options = WorkerOptions::parse(&map)?;
         // SAFETY: `out` is NULL or writable (# Safety above).
         let out = unsafe { out_arg(out, "out") }?;

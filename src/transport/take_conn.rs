@@ -5,7 +5,6 @@
 use super::endpoint::Alpn;
 use super::pool::collect;
 use super::{hyper_error, timeout_error, Body, Endpoint};
-use crate::codec;
 use crate::error::{Error, Result, Status};
 use bytes::Bytes;
 use hyper::body::Incoming;
@@ -66,11 +65,10 @@ pub async fn open_take_stream(
             let reply = collect(response).await;
             connection.abort();
             let reply = reply?;
-            let message = codec::error_message(reply.format, &reply.body, reply.status);
-            let mut err = Error::from_response(
-                reply.status,
-                format!("take stream returned HTTP {}: {message}", reply.status),
-                reply.body,
+            let mut err = Error::from_response(reply.status, reply.format, reply.body);
+            err.message = format!(
+                "take stream returned HTTP {}: {}",
+                reply.status, err.message
             );
             err.status = Status::ZIZQ_E_STREAM;
             return Err(err);

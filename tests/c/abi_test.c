@@ -120,8 +120,11 @@ static void test_basics(void) {
     EXPECT(zizq_error_http_status(err) == 0);
     size_t body_len = 99;
     EXPECT(zizq_error_body(err, &body_len) == NULL && body_len == 0);
+    EXPECT(zizq_error_body_format(err) == ZIZQ_FORMAT_NONE);
+    EXPECT(zizq_error_body_format(NULL) == ZIZQ_FORMAT_NONE);
     zizq_error_free(err);
     EXPECT(zizq_client_format(c) == ZIZQ_FORMAT_JSON);
+    EXPECT(zizq_client_document_format(c) == ZIZQ_FORMAT_JSON);
     OK(zizq_client_url(c, &out, &err_));
     EXPECT(buf_eq(&out, "http://127.0.0.1:1"));
     zizq_buf_free(&out);
@@ -276,12 +279,23 @@ static void test_jobs(const char *url, int faults) {
     OK(zizq_count_jobs(c, DOC("{\"queue\":[]}"), &count, &err_));
     EXPECT(count == 0);
 
+    /* JSON documents over a MessagePack wire (the `documents` option). */
+    zizq_client *mp = NULL;
+    OK(zizq_client_new(url, DOC("{\"format\":\"msgpack\",\"documents\":\"json\"}"), &mp, &err_));
+    EXPECT(zizq_client_format(mp) == ZIZQ_FORMAT_MSGPACK);
+    EXPECT(zizq_client_document_format(mp) == ZIZQ_FORMAT_JSON);
+    OK(zizq_get_job(mp, id, &out, &err_));
+    EXPECT(strcmp(str_at(&out, "id"), id) == 0);
+    zizq_buf_free(&out);
+    zizq_client_free(mp);
+
     /* Errors carry the server's message and status. */
     EXPECT(zizq_get_job(c, "nope", &out, &err) == ZIZQ_E_NOT_FOUND);
     EXPECT(zizq_error_http_status(err) == 404);
     EXPECT(strcmp(zizq_error_message(err), "job not found") == 0);
     size_t body_len = 0;
     EXPECT(zizq_error_body(err, &body_len) != NULL && body_len > 0);
+    EXPECT(zizq_error_body_format(err) == zizq_client_format(c));
     zizq_error_free(err);
     err = NULL;
     EXPECT(zizq_enqueue(c, DOC("{\"type\":\"t\",\"queue\":\"a,b\",\"payload\":1}"), &out, &err) == ZIZQ_E_CLIENT);

@@ -101,6 +101,8 @@ pub struct Err {
     pub http: u16,
     pub message: String,
     pub body: Option<Vec<u8>>,
+    /// `zizq_error_body_format`.
+    pub body_format: zizq_format,
     pub retryable: bool,
     pub outcome_unknown: bool,
 }
@@ -129,6 +131,7 @@ pub fn check(f: impl FnOnce(*mut *mut zizq_error) -> zizq_status) -> R<()> {
             http: zizq_error_http_status(err),
             message,
             body,
+            body_format: zizq_error_body_format(err),
             retryable: zizq_error_retryable(err),
             outcome_unknown: zizq_error_outcome_unknown(err),
         };
@@ -163,6 +166,7 @@ pub fn cstr(s: &str) -> CString {
 #[derive(Debug)]
 pub struct Client {
     pub ptr: *mut zizq_client,
+    /// The format of the documents it takes and returns.
     pub format: Format,
 }
 
@@ -194,9 +198,10 @@ impl Client {
         check(|err| unsafe {
             zizq_client_new(url.as_ptr(), opts.as_ptr(), opts.len(), &mut ptr, err)
         })?;
-        let format = match unsafe { zizq_client_format(ptr) } {
+        let format = match unsafe { zizq_client_document_format(ptr) } {
             zizq_format::ZIZQ_FORMAT_JSON => Format::Json,
             zizq_format::ZIZQ_FORMAT_MSGPACK => Format::Msgpack,
+            zizq_format::ZIZQ_FORMAT_NONE => panic!("a client has a document format"),
         };
         Ok(Client { ptr, format })
     }
