@@ -460,7 +460,12 @@ impl Client {
         self.expect(reply, expected)
     }
 
-    /// Encode a document in the client's format.
+    /// A document for the host, in its document format.
+    pub fn document(&self, value: &Value) -> Bytes {
+        codec::encode(self.documents(), value).into()
+    }
+
+    /// A request body, in the wire format.
     pub fn encode(&self, value: &Value) -> Bytes {
         codec::encode(self.format(), value).into()
     }

@@ -56,6 +56,9 @@ fn json_documents_travel_over_a_msgpack_wire() {
     assert_eq!(c.count_jobs(json!({"queue": ["docs"]})).unwrap(), 2);
     let page = c.list_jobs(json!({"queue": ["docs"], "limit": 1})).unwrap();
     assert_eq!(page["jobs"].as_array().unwrap().len(), 1);
+    // An empty filter is answered by libzizq itself, in the same format.
+    let none = c.list_jobs(json!({"queue": []})).unwrap();
+    assert_eq!(none["jobs"], json!([]));
 
     // `zizq_request` passes bytes as given: the wire's MessagePack.
     let (status, raw) = c.request("GET", &format!("/jobs/{id}"), None).unwrap();
@@ -90,6 +93,8 @@ fn json_documents_travel_over_a_msgpack_wire() {
     })
     .unwrap();
     check(|e| unsafe { zizq_worker_shutdown(worker, 5000, e) }).unwrap();
+    let stats = buf(|o, e| unsafe { zizq_worker_stats(worker, o, e) }).unwrap();
+    assert_eq!(json_doc(&stats)["nacked"], 1);
     unsafe { zizq_worker_free(worker) };
     assert_eq!(c.get_job(&taken).unwrap()["status"], "dead");
 

@@ -111,7 +111,7 @@ pub fn get_job(client: &Client, id: &str) -> Result<Bytes> {
 pub fn list_jobs(client: &Client, doc: &[u8]) -> Result<Bytes> {
     let map = args(client, doc, LIST_KEYS, "list_jobs")?;
     match filters::build(&map)? {
-        Filters::MatchesNothing => Ok(client.encode(&json!({"jobs": [], "pages": {}}))),
+        Filters::MatchesNothing => Ok(client.document(&json!({"jobs": [], "pages": {}}))),
         Filters::Params(params) => {
             let path = format!("/jobs{}", query_string(&params));
             client.block(move |c| async move {

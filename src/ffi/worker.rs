@@ -212,7 +212,7 @@ pub unsafe extern "C" fn zizq_worker_stats(
         // (# Safety above).
         let (worker, out) = unsafe { (worker_arg(worker)?, out_arg(out, "out")?) };
         let stats = worker.stats();
-        write_buf(out, worker.client().encode(&stats));
+        write_buf(out, worker.client().document(&stats));
         Ok(())
     })
 }

@@ -40,7 +40,10 @@ type TLSConfig struct {
 }
 
 type clientOptions struct {
-	Format           string         `json:"format"`
+	Format string `json:"format"`
+	// Documents is always "json": whatever the wire speaks, libzizq hands
+	// documents over as JSON, which encoding/json reads.
+	Documents        string         `json:"documents"`
 	ReadTimeoutMs    *int64         `json:"read_timeout_ms,omitempty"`
 	StreamIdleMs     *int64         `json:"stream_idle_timeout_ms,omitempty"`
 	ConnectTimeoutMs *int64         `json:"connect_timeout_ms,omitempty"`
@@ -113,6 +116,7 @@ func NewClient(url string, opts ...Option) (*Client, error) {
 		opt(&o)
 	}
 	o.Format = o.format.String()
+	o.Documents = JSON.String()
 	doc, err := json.Marshal(o)
 	if err != nil {
 		return nil, err
@@ -209,13 +213,9 @@ func (c *Client) call(ctx context.Context, op string,
 	return nil
 }
 
-// encode turns v into a document in the client's format (via JSON).
+// encode turns v into a document for libzizq (JSON, see clientOptions).
 func (c *Client) encode(v any) ([]byte, error) {
-	j, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return fromJSON(c.format, j)
+	return json.Marshal(v)
 }
 
 // fetchDoc runs a call answering a document and decodes it into out
@@ -229,11 +229,7 @@ func (c *Client) fetchDoc(ctx context.Context, op string, out any,
 	if err != nil {
 		return err
 	}
-	defer C.zizq_buf_free(&buf)
-	j, err := toJSON(c.format, buf.data, buf.len)
-	if err != nil {
-		return err
-	}
+	j := takeBuf(&buf)
 	if raw, ok := out.(*json.RawMessage); ok {
 		*raw = j
 		return nil

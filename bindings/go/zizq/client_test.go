@@ -112,7 +112,7 @@ func TestEnqueueGetDelete(t *testing.T) {
 		var zerr *Error
 		if !errors.As(err, &zerr) || !errors.Is(err, ErrNotFound) || !errors.Is(err, ErrClient) ||
 			zerr.HTTPStatus != 404 || zerr.Retryable() || zerr.Status != "ZIZQ_E_NOT_FOUND" || zerr.Op != "GetJob" ||
-			zerr.Message == "" || len(zerr.Body) == 0 {
+			zerr.Message == "" || len(zerr.Body) == 0 || zerr.BodyFormat != c.Format() {
 			t.Fatalf("get deleted: %#v", err)
 		}
 		if !errors.Is(c.DeleteJob(ctx, job.ID), ErrNotFound) {

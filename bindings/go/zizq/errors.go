@@ -65,6 +65,9 @@ type Error struct {
 	// Body is the raw body of the server's answer (JSON, MessagePack or
 	// text, as sent), nil when there was none.
 	Body []byte
+	// BodyFormat is the format of Body: JSON or MessagePack when it is a
+	// document, NoDocument otherwise.
+	BodyFormat Format
 
 	retryable      bool
 	outcomeUnknown bool
@@ -179,6 +182,7 @@ func newError(op string, st C.enum_zizq_status, cerr *C.zizq_error) *Error {
 	if body := C.zizq_error_body(cerr, &n); body != nil {
 		e.Body = C.GoBytes(unsafe.Pointer(body), C.int(n))
 	}
+	e.BodyFormat = Format(C.zizq_error_body_format(cerr))
 	return e
 }
 

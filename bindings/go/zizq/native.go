@@ -42,10 +42,13 @@ func LibraryVersion() string {
 }
 
 // Format is the wire format of every document a Client exchanges with the
-// server.
+// server, and the format of an error body.
 type Format int
 
 const (
+	// NoDocument is the format of an error body that is not a document:
+	// absent, empty or text.
+	NoDocument Format = C.ZIZQ_FORMAT_NONE
 	// JSON documents (application/json, NDJSON streams).
 	JSON Format = C.ZIZQ_FORMAT_JSON
 	// MessagePack documents (application/msgpack, length-prefixed streams).
@@ -59,6 +62,8 @@ func (f Format) String() string {
 		return "json"
 	case MessagePack:
 		return "msgpack"
+	case NoDocument:
+		return "none"
 	}
 	return fmt.Sprintf("Format(%d)", int(f))
 }
@@ -104,25 +109,6 @@ func transcode(from, to Format, doc *C.uint8_t, n C.size_t) ([]byte, error) {
 		return nil, newError("transcode", st, cerr)
 	}
 	return takeBuf(&out), nil
-}
-
-// toJSON turns a document in format f (C memory) into JSON bytes.
-func toJSON(f Format, doc *C.uint8_t, n C.size_t) ([]byte, error) {
-	if f == JSON {
-		if n == 0 {
-			return []byte{}, nil
-		}
-		return C.GoBytes(unsafe.Pointer(doc), C.int(n)), nil
-	}
-	return transcode(f, JSON, doc, n)
-}
-
-// fromJSON turns JSON bytes into a document in format f.
-func fromJSON(f Format, doc []byte) ([]byte, error) {
-	if f == JSON {
-		return doc, nil
-	}
-	return transcode(JSON, f, bytesPtr(doc), C.size_t(len(doc)))
 }
 
 // Transcode re-encodes a document from one format to another, e.g. a

@@ -157,7 +157,7 @@ func (t *TakeStream) next(ctx context.Context, max int) ([]*Job, error) {
 		if batch == nil {
 			continue // woken: the loop checks ctx (a stale wakeup just waits again)
 		}
-		jobs, err := batchJobs(t.client.format, batch)
+		jobs, err := batchJobs(batch)
 		if err != nil || len(jobs) > 0 {
 			return jobs, err
 		}
@@ -165,7 +165,7 @@ func (t *TakeStream) next(ctx context.Context, max int) ([]*Job, error) {
 }
 
 // batchJobs decodes and releases a batch.
-func batchJobs(format Format, batch *C.zizq_batch) ([]*Job, error) {
+func batchJobs(batch *C.zizq_batch) ([]*Job, error) {
 	defer C.zizq_batch_free(batch)
 	n := int(C.zizq_batch_len(batch))
 	if n == 0 {
@@ -174,10 +174,7 @@ func batchJobs(format Format, batch *C.zizq_batch) ([]*Job, error) {
 	items := unsafe.Slice(C.zizq_batch_jobs(batch), n)
 	jobs := make([]*Job, 0, n)
 	for i := range items {
-		j, err := toJSON(format, items[i].doc, items[i].doc_len)
-		if err != nil {
-			return nil, err
-		}
+		j := unsafe.Slice((*byte)(unsafe.Pointer(items[i].doc)), int(items[i].doc_len))
 		job := &Job{}
 		if err := json.Unmarshal(j, job); err != nil {
 			return nil, goError("Next", StatusDecode, "job document: %v", err)

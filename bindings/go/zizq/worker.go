@@ -233,7 +233,7 @@ func (w *Worker) work(ctx context.Context, handler Handler) error {
 		if batch == nil {
 			continue
 		}
-		jobs, err := batchJobs(w.client.format, batch)
+		jobs, err := batchJobs(batch)
 		if err != nil {
 			return err
 		}
@@ -389,7 +389,6 @@ func (w *Worker) statsJSON() ([]byte, error) {
 	if st := C.zizq_worker_stats(h, &buf, &cerr); st != C.ZIZQ_OK {
 		return nil, newError("Stats", st, cerr)
 	}
-	defer C.zizq_buf_free(&buf)
 	defer runtime.KeepAlive(w)
-	return toJSON(w.client.format, buf.data, buf.len)
+	return takeBuf(&buf), nil
 }

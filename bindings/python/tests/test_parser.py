@@ -1,5 +1,6 @@
 """parse_ndjson / parse_msgpack_stream, on libzizq's parser."""
 
+import ctypes
 import json
 import struct
 import unittest
@@ -11,7 +12,11 @@ JOBS = [{"id": "a", "payload": {"n": 1}}, {"id": "b", "payload": [1, "two", None
 
 def msgpack_frame(document):
     # MessagePack bytes from libzizq's transcoder (no msgpack package needed).
-    packed = zizq._codec.encode(zizq._native.FORMAT_MSGPACK, document)
+    text = zizq._codec.encode(document)
+    out = zizq._native.Buf()
+    zizq.errors.call(zizq._native.lib.zizq_doc_transcode, zizq._native.FORMAT_JSON,
+                     zizq._native.FORMAT_MSGPACK, text, len(text), ctypes.byref(out))
+    packed = zizq._native.take_buf(out)
     return struct.pack(">I", len(packed)) + packed
 
 

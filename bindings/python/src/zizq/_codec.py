@@ -1,9 +1,8 @@
-"""Documents crossing the C boundary, in the client's format.
+"""Documents crossing the C boundary.
 
-Python values are written as JSON text; for a MessagePack client libzizq
-transcodes that text to MessagePack (``zizq_doc_transcode``), and transcodes
-MessagePack answers back to JSON before ``json.loads``. So the package needs
-no MessagePack library.
+Every client is created with JSON documents (libzizq's ``documents`` option)
+whatever its wire format: libzizq converts to and from MessagePack, so the
+package needs no MessagePack library.
 """
 
 from __future__ import annotations
@@ -34,35 +33,23 @@ def dumps(value: Any) -> bytes:
                       separators=(",", ":")).encode("utf-8")
 
 
-def transcode(source: int, target: int, data: bytes) -> bytes:
-    out = Buf()
-    errors.call(lib.zizq_doc_transcode, source, target, data, len(data), ctypes.byref(out))
-    return take_buf(out)
+def encode(value: Any) -> bytes:
+    """The JSON document of ``value``, as every client takes it."""
+    return dumps(value)
 
 
-def encode(fmt: int, value: Any) -> bytes:
-    """Bytes of ``value`` in format ``fmt`` (FORMAT_JSON / FORMAT_MSGPACK)."""
-    text = dumps(value)
-    return text if fmt == FORMAT_JSON else transcode(FORMAT_JSON, FORMAT_MSGPACK, text)
-
-
-def decode(fmt: int, data: bytes) -> Any:
-    """The Python value of a document in format ``fmt``."""
-    if fmt == FORMAT_MSGPACK:
-        data = transcode(FORMAT_MSGPACK, FORMAT_JSON, data)
+def decode(data: bytes) -> Any:
+    """The Python value of a JSON document, as every client returns it."""
     return json.loads(data)
 
 
-def decode_error_body(data: bytes) -> Any:
-    """An error body arrives without its content type and may be JSON,
-    MessagePack or plain text. A MessagePack map starts with a byte JSON text
-    never starts with. A body that does not decode gives None."""
-    if not data:
-        return None
-    try:
-        first = data[0]
-        if 0x80 <= first <= 0x8F or first in (0xDE, 0xDF):
-            return decode(FORMAT_MSGPACK, data)
-        return json.loads(data)
-    except (ValueError, errors.Error):
-        return None
+def decode_as(fmt: int, data: bytes) -> Any:
+    """The Python value of a document in format ``fmt`` (FORMAT_JSON or
+    FORMAT_MSGPACK): stream frames of the exported parser, error bodies.
+    libzizq transcodes MessagePack to JSON first."""
+    if fmt == FORMAT_MSGPACK:
+        out = Buf()
+        errors.call(lib.zizq_doc_transcode, FORMAT_MSGPACK, FORMAT_JSON, data, len(data),
+                    ctypes.byref(out))
+        data = take_buf(out)
+    return json.loads(data)

@@ -27,6 +27,7 @@ from pathlib import Path
 ABI_VERSION: int = 1
 
 # zizq_format values.
+FORMAT_NONE = 0
 FORMAT_JSON = 1
 FORMAT_MSGPACK = 2
 FORMATS = {"json": FORMAT_JSON, "msgpack": FORMAT_MSGPACK}
@@ -139,6 +140,7 @@ SIGNATURES = {
     "zizq_client_derive": (_st, [_h, _out, _err]),
     "zizq_client_cancel": (_st, [_h]),
     "zizq_client_format": (c_int32, [_h]),
+    "zizq_client_document_format": (c_int32, [_h]),
     "zizq_client_url": (_st, [_h, _buf, _err]),
     "zizq_list_cron_groups": (_st, [_h, _buf, _err]),
     "zizq_get_cron_group": (_st, [_h, c_char_p, _buf, _err]),
@@ -159,6 +161,7 @@ SIGNATURES = {
     "zizq_error_http_status": (c_uint16, [_h]),
     "zizq_error_message": (c_char_p, [_h]),
     "zizq_error_body": (c_void_p, [_h, POINTER(c_size_t)]),
+    "zizq_error_body_format": (c_int32, [_h]),
     "zizq_error_retryable": (c_bool, [_h]),
     "zizq_error_outcome_unknown": (c_bool, [_h]),
     "zizq_error_free": (None, [_h]),

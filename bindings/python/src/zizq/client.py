@@ -126,9 +126,11 @@ class Client:
         if format not in FORMATS:
             raise ValueError(f"format must be 'msgpack' or 'json', not {format!r}")
         self._format = format
-        self._fmt = FORMATS[format]
+        # Documents cross the C boundary as JSON whatever the wire speaks:
+        # libzizq converts, so the package needs no MessagePack library.
         native_options: Document = {
             "format": format,
+            "documents": "json",
             "read_timeout_ms": _wire.ms(read_timeout),
             "stream_idle_timeout_ms": _wire.ms(stream_idle_timeout),
         }
@@ -192,10 +194,10 @@ class Client:
     # -- plumbing ----------------------------------------------------------
 
     def _encode(self, value: Any) -> bytes:
-        return _codec.encode(self._fmt, value)
+        return _codec.encode(value)
 
     def _decode(self, data: bytes) -> Any:
-        return _codec.decode(self._fmt, data)
+        return _codec.decode(data)
 
     def _doc(self, value: Any) -> tuple[bytes, int]:
         data = self._encode(value)

@@ -6,7 +6,7 @@ import ctypes
 from typing import Any, Callable
 
 from . import _native
-from ._native import lib
+from ._native import FORMAT_NONE, lib
 
 
 class Error(Exception):
@@ -118,9 +118,12 @@ def _body_of(error: int) -> Any:
     data = lib.zizq_error_body(error, ctypes.byref(length))
     if not data:
         return None
+    fmt = lib.zizq_error_body_format(error)
+    if fmt == FORMAT_NONE:
+        return None  # text, as the seed gives it: no document
     from . import _codec  # late import: _codec needs this module
 
-    return _codec.decode_error_body(ctypes.string_at(data, length.value))
+    return _codec.decode_as(fmt, ctypes.string_at(data, length.value))
 
 
 def call(function: Callable[..., int], *args: Any, expected: tuple[int, ...] = ()) -> int:

@@ -44,7 +44,7 @@ class StreamParser:
                 copies.append(ctypes.string_at(cast(int, data.value), length.value))
         finally:
             lib.zizq_frames_free(frames)
-        return [_codec.decode(self._fmt, frame) for frame in copies]
+        return [_codec.decode_as(self._fmt, frame) for frame in copies]
 
     def finish(self) -> None:
         """Raise StreamError if the input ended inside a frame."""

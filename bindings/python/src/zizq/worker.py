@@ -139,7 +139,7 @@ class Worker:
         with self._lock:
             if self._handle is not None:
                 raise errors.Error("this worker was already started")
-            options = _codec.encode(self.client._fmt, self._options)
+            options = _codec.encode(self._options)
             out = ctypes.c_void_p()
             errors.call(lib.zizq_worker_new, self.client.native_handle, options, len(options),
                         ctypes.byref(out))
@@ -204,7 +204,7 @@ class Worker:
             return {"state": "not started"}
         buf = Buf()
         errors.call(lib.zizq_worker_stats, handle, ctypes.byref(buf))
-        return dict(_codec.decode(self.client._fmt, take_buf(buf)))
+        return dict(_codec.decode(take_buf(buf)))
 
     def __enter__(self) -> Worker:
         return self.start()
@@ -221,7 +221,7 @@ class Worker:
                 if documents is None:
                     return
                 for data in documents:
-                    self._process(Job(self.client, _codec.decode(self.client._fmt, data)))
+                    self._process(Job(self.client, _codec.decode(data)))
         except errors.Error as exc:
             # The worker failed (e.g. its take stream was refused): run() raises it.
             if self._failure is None:
@@ -255,6 +255,6 @@ class Worker:
         if failure is None:
             errors.call(lib.zizq_worker_ack, self._handle, job_id, expected=(_native.E_CLOSED,))
         else:
-            body = _codec.encode(self.client._fmt, failure)
+            body = _codec.encode(failure)
             errors.call(lib.zizq_worker_nack, self._handle, job_id, body, len(body),
                         expected=(_native.E_CLOSED,))

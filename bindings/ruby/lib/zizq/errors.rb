@@ -104,12 +104,15 @@ module Zizq
       end
     end
 
+    # The decoded body; like the seed, nil for a body that is not a
+    # document (libzizq says which format it is in, if any).
     def self.body_of(error)
+      format = Native::FORMATS.key(Native.zizq_error_body_format(error))
+      return nil unless format
+
       length = FFI::MemoryPointer.new(:size_t)
       data = Native.zizq_error_body(error, length)
-      return nil if data.null?
-
-      Codec.decode_error_body(data.read_bytes(length.read(:size_t)))
+      Codec.decode(format, data.read_bytes(length.read(:size_t)))
     end
     private_class_method :body_of
   end

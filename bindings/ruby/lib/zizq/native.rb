@@ -50,7 +50,8 @@ module Zizq
       :ZIZQ_E_STREAM_ENDED, 18
     ]
 
-    # `zizq_format` values, as taken by `zizq_parser_new`.
+    # `zizq_format` values, as taken by `zizq_parser_new` and returned by
+    # `zizq_error_body_format` (0, not a document, is left out).
     FORMATS = { json: 1, msgpack: 2 }.freeze
 
     # A byte buffer owned by libzizq (`zizq_buf`).
@@ -82,6 +83,7 @@ module Zizq
     attach_function :zizq_error_http_status, [:pointer], :uint16
     attach_function :zizq_error_message, [:pointer], :string
     attach_function :zizq_error_body, %i[pointer pointer], :pointer
+    attach_function :zizq_error_body_format, %i[pointer], :int32
     attach_function :zizq_error_retryable, [:pointer], :bool
     attach_function :zizq_error_outcome_unknown, [:pointer], :bool
     attach_function :zizq_error_free, [:pointer], :void
