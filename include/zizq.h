@@ -587,7 +587,11 @@ void zizq_error_free(struct zizq_error *err);
 
 // Enqueue one job. `doc`: `{type, queue, payload, priority?, ready_at?,
 // retry_limit?, backoff?, retention?, unique_key?, unique_while?, batch?}`.
-// `*out`: the job as created (HTTP 201), or the existing job when it is a
+// `backoff` and `retention` take the server's milliseconds
+// (`{exponent, base_ms, jitter_ms}`, `{completed_ms, dead_ms}`) or seconds
+// (`{exponent, base, jitter}`, `{completed, dead}`; numbers), which
+// libzizq converts; the same holds for `zizq_enqueue_bulk`, updates and
+// cron job templates. `*out`: the job as created (HTTP 201), or the existing job when it is a
 // unique duplicate or was folded into a batch (HTTP 200; see its
 // `duplicate`/`folded` fields).
 //

@@ -428,3 +428,51 @@ fn unique_jobs_report_duplicates_or_403_on_free() {
         }
     }
 }
+
+/// `backoff` and `retention` may be given in seconds anywhere a job is
+/// written; the server receives milliseconds.
+#[test]
+fn durations_in_seconds_reach_the_server_in_milliseconds() {
+    let env = Env::new();
+    for format in ["json", "msgpack"] {
+        let c = env.client(format);
+        let seconds = json!({
+            "backoff": {"exponent": 2, "base": 1.5, "jitter": 0.25},
+            "retention": {"completed": 60, "dead": 0.5}
+        });
+        let expect = |job: &Value| {
+            assert_eq!(
+                job["backoff"],
+                json!({"exponent": 2.0, "base_ms": 1500, "jitter_ms": 250}),
+                "{format}"
+            );
+            assert_eq!(
+                job["retention"],
+                json!({"completed_ms": 60000, "dead_ms": 500}),
+                "{format}"
+            );
+        };
+        let mut job = json!({"type": "t", "queue": "d", "payload": null});
+        job.as_object_mut()
+            .unwrap()
+            .extend(seconds.as_object().unwrap().clone());
+        let one = c.enqueue(job.clone()).unwrap();
+        expect(&c.get_job(one["id"].as_str().unwrap()).unwrap());
+        let bulk = c.enqueue_bulk(vec![job]).unwrap();
+        expect(&c.get_job(bulk["jobs"][0]["id"].as_str().unwrap()).unwrap());
+
+        let plain = c
+            .enqueue(json!({"type": "t", "queue": "d", "payload": null}))
+            .unwrap();
+        let id = cstr(plain["id"].as_str().unwrap());
+        c.doc(&seconds, |d, l, o, e| unsafe {
+            zizq::ffi::jobs::zizq_update_job(c.ptr, id.as_ptr(), d, l, o, e)
+        })
+        .unwrap();
+        expect(&c.get_job(plain["id"].as_str().unwrap()).unwrap());
+
+        let mixed = json!({"type": "t", "queue": "d", "payload": null,
+                           "backoff": {"base": 1, "base_ms": 1000}});
+        assert_eq!(c.enqueue(mixed).unwrap_err().status, S::ZIZQ_E_INVALID_ARG);
+    }
+}

@@ -20,12 +20,14 @@ fn entry_path(group: &str, entry: &str) -> String {
 }
 
 /// Normalise an entry map into the wire shape: required fields checked,
-/// nulls (timezone, paused) left out.
+/// the job's durations in milliseconds, nulls (timezone, paused) left out.
 fn entry_body(mut map: Map<String, Value>, what: &str) -> Result<Map<String, Value>> {
     required_str(&map, "name", what)?;
     required_str(&map, "expression", what)?;
-    match map.get("job") {
-        Some(Value::Object(_)) => {}
+    match map.get_mut("job") {
+        Some(Value::Object(job)) => {
+            super::durations::to_wire(job, &format!("{what}: job"))?;
+        }
         _ => return Err(Error::invalid(format!("{what}: `job` must be a map"))),
     }
     codec::compact(&mut map);

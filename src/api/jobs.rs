@@ -3,7 +3,7 @@
 //! then blocks until the server answered.
 
 use super::filters::{self, Filters, LIST_KEYS, WHERE_KEYS};
-use super::{args, count_field, enc, query_string, required_str, shape};
+use super::{args, count_field, durations, enc, query_string, required_str, shape};
 use crate::client::Client;
 use crate::codec;
 use crate::error::{Error, Repeat, Result};
@@ -50,11 +50,16 @@ fn check_enqueue(map: &Map<String, Value>, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `POST /jobs`: the enqueue document is sent as given.
+/// `POST /jobs`: the enqueue document is sent as given, unless its
+/// durations are in seconds.
 pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
-    let map = codec::decode_args(client.documents(), doc)?;
+    let mut map = codec::decode_args(client.documents(), doc)?;
     check_enqueue(&map, "enqueue")?;
-    let body = client.to_wire(doc)?;
+    let body = if durations::to_wire(&mut map, "enqueue")? {
+        client.encode_map(map)
+    } else {
+        client.to_wire(doc)?
+    };
     client.block(move |c| async move {
         c.call(
             Method::POST,
@@ -67,12 +72,14 @@ pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
     })
 }
 
-/// `POST /jobs/bulk` with `{"jobs": [...]}`.
+/// `POST /jobs/bulk` with `{"jobs": [...]}`: sent as given when the fast
+/// shape check passes (the hot path), else checked in full and re-encoded.
 pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
-    if !shape::is_bulk_enqueue(client.documents(), doc) {
-        check_bulk(client.documents(), doc)?;
-    }
-    let body = client.to_wire(doc)?;
+    let body = if shape::is_bulk_enqueue(client.documents(), doc) {
+        client.to_wire(doc)?
+    } else {
+        client.encode_map(bulk_body(client.documents(), doc)?)
+    };
     client.block(move |c| async move {
         c.call(
             Method::POST,
@@ -85,20 +92,23 @@ pub fn enqueue_bulk(client: &Client, doc: &[u8]) -> Result<Bytes> {
     })
 }
 
-/// The full check of a bulk enqueue document, naming what is wrong.
-pub(crate) fn check_bulk(format: codec::Format, doc: &[u8]) -> Result<()> {
-    let map = codec::decode_args(format, doc)?;
+/// The full check of a bulk enqueue document, naming what is wrong; the
+/// document with its durations in milliseconds.
+pub(crate) fn bulk_body(format: codec::Format, doc: &[u8]) -> Result<Map<String, Value>> {
+    let mut map = codec::decode_args(format, doc)?;
     codec::check_keys(&map, &["jobs"], "enqueue_bulk")?;
-    let Some(Value::Array(jobs)) = map.get("jobs") else {
+    let Some(Value::Array(jobs)) = map.get_mut("jobs") else {
         return Err(Error::invalid("enqueue_bulk: `jobs` must be an array"));
     };
-    for (i, job) in jobs.iter().enumerate() {
+    for (i, job) in jobs.iter_mut().enumerate() {
+        let what = format!("enqueue_bulk: jobs[{i}]");
         let job = job
-            .as_object()
-            .ok_or_else(|| Error::invalid(format!("enqueue_bulk: jobs[{i}] must be a map")))?;
-        check_enqueue(job, &format!("enqueue_bulk: jobs[{i}]"))?;
+            .as_object_mut()
+            .ok_or_else(|| Error::invalid(format!("{what} must be a map")))?;
+        check_enqueue(job, &what)?;
+        durations::to_wire(job, &what)?;
     }
-    Ok(())
+    Ok(map)
 }
 
 pub fn get_job(client: &Client, id: &str) -> Result<Bytes> {
@@ -150,8 +160,9 @@ fn check_patch(map: &Map<String, Value>, what: &str) -> Result<()> {
 
 /// `PATCH /jobs/{id}` with the patch document as given.
 pub fn update_job(client: &Client, id: &str, doc: &[u8]) -> Result<Bytes> {
-    let map = codec::decode_args(client.documents(), doc)?;
+    let mut map = codec::decode_args(client.documents(), doc)?;
     check_patch(&map, "update_job")?;
+    durations::to_wire(&mut map, "update_job")?;
     let body = client.encode_map(map);
     let path = format!("/jobs/{}", enc(id));
     client.block(move |c| async move {
@@ -180,7 +191,7 @@ fn where_filters(map: &Map<String, Value>, what: &str) -> Result<Filters> {
 /// number of jobs patched.
 pub fn update_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
     let map = args(client, doc, &["where", "apply"], "update_all_jobs")?;
-    let apply = match map.get("apply") {
+    let mut apply = match map.get("apply") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(other) => {
@@ -191,6 +202,7 @@ pub fn update_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
         }
     };
     check_patch(&apply, "update_all_jobs apply")?;
+    durations::to_wire(&mut apply, "update_all_jobs apply")?;
     let Filters::Params(params) = where_filters(&map, "update_all_jobs")? else {
         return Ok(0);
     };

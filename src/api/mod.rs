@@ -3,6 +3,7 @@
 //! and returns documents in the client's format.
 
 pub mod crons;
+pub mod durations;
 pub mod filters;
 pub mod jobs;
 pub mod server;

@@ -2,6 +2,7 @@
 //! demands, without building it: the hot path of bulk enqueue. A document
 //! that fails it is checked again the slow way, which names the problem.
 
+use super::durations::SECONDS_KEYS;
 use super::jobs::ENQUEUE_KEYS;
 use crate::codec::Format;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -94,10 +95,11 @@ impl<'de> Visitor<'de> for Job {
             if std::mem::replace(&mut seen[i], true) {
                 return Err(de::Error::duplicate_field(ENQUEUE_KEYS[i]));
             }
-            if i < 2 {
-                map.next_value::<Str>()?;
-            } else {
-                map.next_value::<Plain>()?;
+            match ENQUEUE_KEYS[i] {
+                "type" | "queue" => drop(map.next_value::<Str>()?),
+                // Durations in seconds are rewritten by the full path.
+                "backoff" | "retention" => drop(map.next_value::<Durations>()?),
+                _ => drop(map.next_value::<Plain>()?),
             }
         }
         match seen[..3].iter().position(|s| !s) {
@@ -154,53 +156,86 @@ impl<'de> Visitor<'de> for Str {
     }
 }
 
-/// Any value a JSON document can hold, checked but not kept.
-struct Plain;
+/// Any value a JSON document can hold, checked but not kept; with
+/// `NO_SECONDS`, a map holding a key of the seconds shape of durations at
+/// its top is refused.
+struct Checked<const NO_SECONDS: bool>;
+type Plain = Checked<false>;
+type Durations = Checked<true>;
 
-impl<'de> Deserialize<'de> for Plain {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Plain, D::Error> {
-        d.deserialize_any(Plain)
+impl<'de, const NO_SECONDS: bool> Deserialize<'de> for Checked<NO_SECONDS> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Checked)
     }
 }
 
-impl<'de> Visitor<'de> for Plain {
-    type Value = Plain;
+impl<'de, const NO_SECONDS: bool> Visitor<'de> for Checked<NO_SECONDS> {
+    type Value = Checked<NO_SECONDS>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a value JSON can hold")
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_unit<E: de::Error>(self) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_unit<E: de::Error>(self) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_none<E: de::Error>(self) -> Result<Plain, E> {
-        Ok(Plain)
+    fn visit_none<E: de::Error>(self) -> Result<Self, E> {
+        Ok(Checked)
     }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Plain, D::Error> {
-        Plain::deserialize(d)
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self, D::Error> {
+        Self::deserialize(d)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Plain, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
         while seq.next_element::<Plain>()?.is_some() {}
-        Ok(Plain)
+        Ok(Checked)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Plain, A::Error> {
-        while map.next_entry::<Str, Plain>()?.is_some() {}
-        Ok(Plain)
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let refused: &[&str] = if NO_SECONDS { SECONDS_KEYS } else { &[] };
+        while map.next_key_seed(NotIn(refused))?.is_some() {
+            map.next_value::<Plain>()?;
+        }
+        Ok(Checked)
+    }
+}
+
+/// A string map key that is none of the given names.
+struct NotIn(&'static [&'static str]);
+
+impl<'de> DeserializeSeed<'de> for NotIn {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for NotIn {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
+        match self.0.contains(&key) {
+            true => Err(de::Error::custom(format_args!("`{key}` is rewritten"))),
+            false => Ok(()),
+        }
     }
 }
 
@@ -247,6 +282,22 @@ mod tests {
             json!({"jobs": [{"type": "t", "queue": "q", "payload": 1, "typo": 1}]})
         ));
         assert!(!check(json!({"jobs": [1]})));
+        // Durations in seconds are left to the full path, which rewrites them.
+        let job = |extra: serde_json::Value| {
+            let mut job = json!({"type": "t", "queue": "q", "payload": 1});
+            job.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            json!({ "jobs": [job] })
+        };
+        assert!(check(job(
+            json!({"backoff": {"exponent": 1, "base_ms": 5, "jitter_ms": 1}})
+        )));
+        assert!(check(job(
+            json!({"retention": {"dead_ms": 5}, "payload": {"base": 1}})
+        )));
+        assert!(!check(job(json!({"backoff": {"exponent": 1, "base": 5}}))));
+        assert!(!check(job(json!({"retention": {"dead": 5}}))));
         assert!(!is_bulk_enqueue(Format::Json, b"{\"jobs\": []} trailing"));
         assert!(!is_bulk_enqueue(
             Format::Msgpack,
@@ -287,7 +338,7 @@ mod tests {
         for (format, docs) in [(Format::Json, json), (Format::Msgpack, msgpack)] {
             for doc in docs {
                 assert!(
-                    crate::api::jobs::check_bulk(format, doc).is_err(),
+                    crate::api::jobs::bulk_body(format, doc).is_err(),
                     "{format:?} {doc:?}"
                 );
                 assert!(!is_bulk_enqueue(format, doc), "{format:?} {doc:?}");

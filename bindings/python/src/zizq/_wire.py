@@ -1,8 +1,9 @@
 """Python shapes of the seed's API <-> the server's documents.
 
-Times and durations are seconds (int, float or an aware/naive
-``datetime.datetime``) in Python and integer milliseconds on the wire.
-Everything else (validation, empty filters, encoding) is left to libzizq.
+Times are seconds (int, float or an aware/naive ``datetime.datetime``) in
+Python and integer milliseconds on the wire. Everything else (validation,
+empty filters, encoding, and the seconds shape of ``backoff`` and
+``retention``, which libzizq rewrites) is left to libzizq.
 """
 
 from __future__ import annotations
@@ -53,33 +54,6 @@ def seconds(millis: float | None) -> float | None:
     return None if millis is None else millis / 1000.0
 
 
-def backoff(value: Mapping[str, Any]) -> Document:
-    """``{exponent, base, jitter}`` in seconds (as resources return it) to
-    the server's ``{exponent, base_ms, jitter_ms}``; the server's form is
-    sent as given."""
-    value = dict(value)
-    if "base" not in value and "jitter" not in value:
-        return value
-    return {"exponent": float(value.get("exponent", 0)), "base_ms": ms(value.get("base", 0)),
-            "jitter_ms": ms(value.get("jitter", 0))}
-
-
-_RETENTION_KEYS = {"completed": "completed_ms", "dead": "dead_ms"}
-
-
-def retention(value: Mapping[str, Any]) -> Document:
-    """``{completed, dead}`` in seconds (None removes one in an update); the
-    server's ``{completed_ms, dead_ms}`` is accepted too."""
-    out: Document = {}
-    for key, item in dict(value).items():
-        wire_key = _RETENTION_KEYS.get(key)
-        if wire_key:
-            out[wire_key] = None if item is None else ms(item)
-        else:
-            out[key] = item
-    return out
-
-
 JOB_KEYS = ("type", "queue", "payload", "priority", "ready_at", "retry_limit", "backoff",
             "retention", "unique_key", "unique_while", "batch")
 
@@ -95,18 +69,14 @@ def job(type: str, queue: str, payload: Any, priority: int | None = None,
         "priority": priority,
         "ready_at": None if ready_at is None else ms(ready_at),
         "retry_limit": retry_limit,
-        "backoff": None if backoff is None else _backoff(backoff),
-        "retention": None if retention is None else _retention(retention),
+        "backoff": None if backoff is None else dict(backoff),
+        "retention": None if retention is None else dict(retention),
         "unique_key": unique_key,
         "unique_while": None if unique_while is None else str(unique_while),
         "batch": batch,
     }
     doc.update((key, value) for key, value in optional.items() if value is not None)
     return doc
-
-
-_backoff = backoff
-_retention = retention
 
 
 def _keywords(value: Mapping[str, Any], allowed: Iterable[str], required: Iterable[str],
@@ -128,9 +98,8 @@ def job_from_dict(value: Mapping[str, Any], what: str = "job") -> Document:
     return job(**_keywords(value, JOB_KEYS, ("type", "queue", "payload"), what))
 
 
-_PATCH_CONVERSIONS: dict[str, Callable[[Any], Any]] = {
-    "ready_at": ms, "backoff": backoff, "retention": retention,
-}
+_PATCH_CONVERSIONS: dict[str, Callable[[Any], Any]] = {"ready_at": ms, "backoff": dict,
+                                                     "retention": dict}
 
 
 def patch(fields: Mapping[str, Any]) -> Document:

@@ -14,9 +14,10 @@ module Zizq
   RESET.freeze
 
   # Converts the Ruby shapes of the seed's API into the server's documents:
-  # times and durations are seconds (Float, Integer or Time) in Ruby and
-  # integer milliseconds on the wire. Everything else (validation, empty
-  # filters, encoding) is left to libzizq.
+  # times are seconds (Float, Integer or Time) in Ruby and integer
+  # milliseconds on the wire. Everything else (validation, empty filters,
+  # encoding, and the seconds shape of `backoff` and `retention`, which
+  # libzizq rewrites) is left to libzizq.
   module Wire
     # Seconds (or a Time) to integer milliseconds.
     def self.ms(seconds)
@@ -28,28 +29,6 @@ module Zizq
       ms && ms / 1000.0
     end
 
-    # A backoff is `{exponent:, base:, jitter:}` in seconds, as resources
-    # return it; the server's `{exponent, base_ms, jitter_ms}` is accepted
-    # too and sent as given (the seed's `enqueue` takes that form).
-    def self.backoff(backoff)
-      backoff = backoff.transform_keys(&:to_sym)
-      return backoff unless backoff.key?(:base) || backoff.key?(:jitter)
-
-      { exponent: backoff[:exponent].to_f, base_ms: ms(backoff[:base]), jitter_ms: ms(backoff[:jitter]) }
-    end
-
-    RETENTION_KEYS = { completed: :completed_ms, dead: :dead_ms }.freeze
-
-    # A retention is `{completed:, dead:}` in seconds (either optional; nil
-    # removes that one in an update); the server's `{completed_ms, dead_ms}`
-    # is accepted too.
-    def self.retention(retention)
-      retention.to_h do |key, value|
-        wire_key = RETENTION_KEYS[key.to_sym]
-        wire_key ? [wire_key, value && ms(value)] : [key, value]
-      end
-    end
-
     # The enqueue document of one job (`enqueue`, `enqueue_bulk`, and the
     # job template of a cron entry). `payload` is always sent, even nil.
     def self.job(type:, queue:, payload:, priority: nil, ready_at: nil, retry_limit: nil,
@@ -58,8 +37,8 @@ module Zizq
         priority: priority,
         ready_at: ready_at && ms(ready_at),
         retry_limit: retry_limit,
-        backoff: backoff && backoff(backoff),
-        retention: retention && retention(retention),
+        backoff: backoff,
+        retention: retention,
         unique_key: unique_key,
         unique_while: unique_while&.to_s,
         batch: batch
@@ -67,11 +46,7 @@ module Zizq
       { type: type, queue: queue, payload: payload }.merge(optional.compact)
     end
 
-    PATCH_CONVERSIONS = {
-      ready_at: method(:ms),
-      backoff: method(:backoff),
-      retention: method(:retention)
-    }.freeze
+    PATCH_CONVERSIONS = { ready_at: method(:ms) }.freeze
 
     # The patch document of `update_job` / `update_all_jobs`: UNCHANGED
     # leaves the key out, RESET (or nil) sends null. libzizq refuses a null
