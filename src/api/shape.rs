@@ -96,10 +96,16 @@ impl<'de> Visitor<'de> for Job {
                 return Err(de::Error::duplicate_field(ENQUEUE_KEYS[i]));
             }
             match ENQUEUE_KEYS[i] {
-                "type" | "queue" => drop(map.next_value::<Str>()?),
+                "type" | "queue" => {
+                    map.next_value::<Str>()?;
+                }
                 // Durations in seconds are rewritten by the full path.
-                "backoff" | "retention" => drop(map.next_value::<Durations>()?),
-                _ => drop(map.next_value::<Plain>()?),
+                "backoff" | "retention" => {
+                    map.next_value::<Durations>()?;
+                }
+                _ => {
+                    map.next_value::<Plain>()?;
+                }
             }
         }
         match seen[..3].iter().position(|s| !s) {
