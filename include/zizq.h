@@ -127,6 +127,9 @@ typedef enum zizq_status {
   ZIZQ_E_BUSY = 17,
   // The server ended the take stream cleanly.
   ZIZQ_E_STREAM_ENDED = 18,
+  // The library could not get a system resource it needs (its runtime's
+  // threads, an event descriptor); it may pass.
+  ZIZQ_E_RESOURCE = 19,
 } zizq_status;
 
 // A document format: of a client's wire and documents, of a parser, of a

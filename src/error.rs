@@ -54,6 +54,9 @@ pub enum zizq_status {
     ZIZQ_E_BUSY = 17,
     /// The server ended the take stream cleanly.
     ZIZQ_E_STREAM_ENDED = 18,
+    /// The library could not get a system resource it needs (its runtime's
+    /// threads, an event descriptor); it may pass.
+    ZIZQ_E_RESOURCE = 19,
 }
 
 pub use zizq_status as Status;
@@ -139,6 +142,7 @@ status_table! {
     ZIZQ_E_FRAME_TOO_LARGE => "stream frame too large", Permanent;
     ZIZQ_E_BUSY => "handle is busy", Permanent;
     ZIZQ_E_STREAM_ENDED => "stream ended by the server", Transient;
+    ZIZQ_E_RESOURCE => "a system resource is unavailable", Transient;
 }
 
 impl zizq_status {
@@ -190,6 +194,11 @@ impl Error {
 
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(Status::ZIZQ_E_INVALID_ARG, message)
+    }
+
+    /// A system resource the library needs could not be had.
+    pub fn resource(message: impl Into<String>) -> Self {
+        Self::new(Status::ZIZQ_E_RESOURCE, message)
     }
 
     pub fn decode(message: impl Into<String>) -> Self {

@@ -82,7 +82,7 @@ pub fn runtime() -> Result<&'static Runtime> {
             .thread_name("zizq-rt")
             .enable_all()
             .build()
-            .map_err(|e| Error::invalid(format!("cannot start the runtime: {e}")))?;
+            .map_err(|e| Error::resource(format!("cannot start the runtime: {e}")))?;
         let fresh = Box::into_raw(Box::new(Tagged {
             generation,
             runtime,

@@ -35,6 +35,7 @@ const (
 	StatusFrameTooLarge    Status = C.ZIZQ_E_FRAME_TOO_LARGE
 	StatusBusy             Status = C.ZIZQ_E_BUSY
 	StatusStreamEnded      Status = C.ZIZQ_E_STREAM_ENDED
+	StatusResource         Status = C.ZIZQ_E_RESOURCE
 )
 
 // String is the C name of the status, e.g. "ZIZQ_E_NOT_FOUND".
@@ -156,6 +157,7 @@ var (
 	ErrFrameTooLarge    = sentinel(StatusFrameTooLarge)
 	ErrBusy             = sentinel(StatusBusy)
 	ErrStreamEnded      = sentinel(StatusStreamEnded)
+	ErrResource         = sentinel(StatusResource)
 
 	// ErrRetryable matches the errors whose call is safe to retry
 	// (Error.Retryable); ErrOutcomeUnknown those whose request may have

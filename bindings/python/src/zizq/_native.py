@@ -53,6 +53,7 @@ STATUS_NAMES: dict[int, str] = {
     16: "ZIZQ_E_FRAME_TOO_LARGE",
     17: "ZIZQ_E_BUSY",
     18: "ZIZQ_E_STREAM_ENDED",
+    19: "ZIZQ_E_RESOURCE",
 }
 OK = 0
 E_CLOSED = 11

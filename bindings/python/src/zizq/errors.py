@@ -84,6 +84,7 @@ CLASSES: dict[str, type[Exception]] = {
     "ZIZQ_E_BUSY": StreamError,
     "ZIZQ_E_FORKED": Error,
     "ZIZQ_E_PANIC": Error,
+    "ZIZQ_E_RESOURCE": Error,
 }
 
 

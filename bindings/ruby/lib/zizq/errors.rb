@@ -81,7 +81,8 @@ module Zizq
       ZIZQ_E_FRAME_TOO_LARGE: StreamError,
       ZIZQ_E_BUSY: StreamError,
       ZIZQ_E_FORKED: Error,
-      ZIZQ_E_PANIC: Error
+      ZIZQ_E_PANIC: Error,
+      ZIZQ_E_RESOURCE: Error
     }.freeze
 
     # Build the exception for `status` from the `zizq_error *` the call

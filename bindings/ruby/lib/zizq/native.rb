@@ -47,7 +47,8 @@ module Zizq
       :ZIZQ_E_UNEXPECTED_STATUS, 15,
       :ZIZQ_E_FRAME_TOO_LARGE, 16,
       :ZIZQ_E_BUSY, 17,
-      :ZIZQ_E_STREAM_ENDED, 18
+      :ZIZQ_E_STREAM_ENDED, 18,
+      :ZIZQ_E_RESOURCE, 19
     ]
 
     # `zizq_format` values, as taken by `zizq_parser_new` and returned by
