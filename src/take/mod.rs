@@ -3,131 +3,27 @@
 //! collect batches with `next` on their own thread. A wakeup and an optional
 //! readiness file descriptor let event loops integrate.
 
-use crate::api::query_string;
+mod eventfd;
+mod job;
+mod options;
+mod pump;
+
+pub use job::Job;
+pub use options::TakeOptions;
+pub(crate) use pump::{open, pump, JobSink};
+
 use crate::client::Client;
-use crate::codec::{self, Format};
 use crate::error::{Error, Result, Status};
 use crate::runtime;
 use crate::stream::FrameParser;
-use crate::transport::{open_take_stream, TakeConnection};
-use bytes::Bytes;
-use http_body_util::BodyExt;
-use serde::Deserialize;
-use serde_json::Value;
-use std::borrow::Cow;
+use crate::transport::TakeConnection;
+use eventfd::EventFd;
 use std::collections::VecDeque;
-use std::ffi::CString;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-
-/// What to take: `{"prefetch": n, "queues": [...], "worker_id": "..."}`.
-#[derive(Clone, Debug, Default)]
-pub struct TakeOptions {
-    pub prefetch: u64,
-    pub queues: Vec<String>,
-    pub worker_id: Option<String>,
-}
-
-impl TakeOptions {
-    pub fn parse(map: &serde_json::Map<String, Value>, what: &str) -> Result<TakeOptions> {
-        let mut options = TakeOptions {
-            prefetch: 1,
-            ..Default::default()
-        };
-        for (key, value) in map {
-            match (key.as_str(), value) {
-                (_, Value::Null) => {}
-                ("prefetch", Value::Number(n)) if n.is_u64() => {
-                    options.prefetch = n.as_u64().unwrap_or(1)
-                }
-                ("queues", Value::String(q)) => options.queues = vec![q.clone()],
-                ("queues", Value::Array(items)) => {
-                    options.queues = items
-                        .iter()
-                        .map(|q| match q {
-                            Value::String(q) if !q.contains(',') && !q.is_empty() => Ok(q.clone()),
-                            _ => Err(Error::invalid(format!(
-                                "{what}: `queues` must hold non-empty names without ','"
-                            ))),
-                        })
-                        .collect::<Result<_>>()?
-                }
-                ("worker_id", Value::String(id)) => options.worker_id = Some(id.clone()),
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "{what}: invalid option `{key}` ({})",
-                        codec::kind(value)
-                    )))
-                }
-            }
-        }
-        Ok(options)
-    }
-
-    /// `/jobs/take?prefetch=N[&queue=a,b]`
-    pub fn path(&self) -> String {
-        let mut params = vec![("prefetch", self.prefetch.to_string())];
-        if !self.queues.is_empty() {
-            params.push(("queue", self.queues.join(",")));
-        }
-        format!("/jobs/take{}", query_string(&params))
-    }
-}
-
-/// One job from the stream: fields a handler needs to route it, plus the
-/// raw document in the client's format.
-pub struct Job {
-    pub id: CString,
-    pub kind: CString,
-    pub queue: CString,
-    pub priority: u32,
-    pub attempts: u32,
-    pub doc: Bytes,
-}
-
-#[derive(Deserialize)]
-struct Head<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow)]
-    queue: Cow<'a, str>,
-    #[serde(default)]
-    priority: u32,
-    #[serde(default)]
-    attempts: u32,
-}
-
-impl Job {
-    /// Read the routing fields of a job frame without decoding its payload.
-    pub fn from_frame(format: Format, doc: Bytes) -> Result<Job> {
-        let head: Head = match format {
-            Format::Json => serde_json::from_slice(&doc)
-                .map_err(|e| Error::decode(format!("invalid job frame (JSON): {e}")))?,
-            Format::Msgpack => rmp_serde::from_slice(&doc)
-                .map_err(|e| Error::decode(format!("invalid job frame (MessagePack): {e}")))?,
-        };
-        let c = |s: Cow<str>| {
-            CString::new(s.as_bytes()).map_err(|_| Error::decode("job field contains a NUL byte"))
-        };
-        Ok(Job {
-            id: c(head.id)?,
-            kind: c(head.kind)?,
-            queue: c(head.queue)?,
-            priority: head.priority,
-            attempts: head.attempts,
-            doc,
-        })
-    }
-
-    pub fn id_str(&self) -> &str {
-        self.id.to_str().unwrap_or_default()
-    }
-}
 
 /// State shared between the reader task and host threads.
 struct Shared {
@@ -346,25 +242,6 @@ impl Drop for TakeStream {
     }
 }
 
-pub(crate) async fn open(
-    client: &Client,
-    path: &str,
-    worker_id: Option<&str>,
-    cancel: &CancellationToken,
-) -> Result<TakeConnection> {
-    let timeout = client.options().connect_timeout + client.options().read_timeout;
-    tokio::select! {
-        _ = cancel.cancelled() => Err(Error::closed()),
-        result = open_take_stream(
-            client.endpoint(),
-            path,
-            client.format().stream_accept(),
-            worker_id,
-            timeout,
-        ) => result,
-    }
-}
-
 async fn read_loop(
     shared: Arc<Shared>,
     mut connection: TakeConnection,
@@ -383,13 +260,6 @@ async fn read_loop(
     }
 }
 
-/// Where a stream reader delivers jobs.
-pub(crate) trait JobSink: Sync {
-    /// Resolves when the sink accepts more jobs (backpressure).
-    fn wait_for_space(&self) -> impl std::future::Future<Output = ()> + Send;
-    fn deliver(&self, jobs: Vec<Job>);
-}
-
 impl JobSink for Shared {
     async fn wait_for_space(&self) {
         loop {
@@ -403,112 +273,5 @@ impl JobSink for Shared {
 
     fn deliver(&self, jobs: Vec<Job>) {
         self.push(jobs);
-    }
-}
-
-/// Read frames into `sink` until the stream fails, ends or goes silent for
-/// longer than `idle`. Always returns an error saying why it stopped.
-pub(crate) async fn pump<S: JobSink>(
-    sink: &S,
-    connection: &mut TakeConnection,
-    parser: &mut FrameParser,
-    idle: Duration,
-) -> Result<()> {
-    let format = parser.format();
-    loop {
-        sink.wait_for_space().await;
-        let frame = match tokio::time::timeout(idle, connection.body.frame()).await {
-            Err(_) => {
-                return Err(Error::new(
-                    Status::ZIZQ_E_TIMEOUT,
-                    format!(
-                        "take stream silent for {} ms (no jobs or heartbeats); presumed dead",
-                        idle.as_millis()
-                    ),
-                ))
-            }
-            Ok(None) => {
-                parser.finish()?;
-                return Err(Error::new(
-                    Status::ZIZQ_E_STREAM_ENDED,
-                    "the server ended the take stream",
-                ));
-            }
-            Ok(Some(Err(e))) => return Err(crate::transport::hyper_error("take stream failed", e)),
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let Ok(data) = frame.into_data() else {
-            continue; // trailers
-        };
-        parser.feed(&data);
-        let mut jobs = Vec::new();
-        let mut failure = None;
-        loop {
-            match parser.next_frame() {
-                Ok(Some(doc)) => match Job::from_frame(format, doc) {
-                    Ok(job) => jobs.push(job),
-                    Err(e) => {
-                        failure = Some(stream_error(e));
-                        break;
-                    }
-                },
-                Ok(None) => break,
-                Err(e) => {
-                    failure = Some(stream_error(e));
-                    break;
-                }
-            }
-        }
-        if !jobs.is_empty() {
-            sink.deliver(jobs);
-        }
-        if let Some(err) = failure {
-            return Err(err);
-        }
-    }
-}
-
-/// A bad frame breaks the stream: report it as a stream failure while
-/// keeping oversize frames distinguishable.
-fn stream_error(mut err: Error) -> Error {
-    if err.status == Status::ZIZQ_E_DECODE {
-        err.status = Status::ZIZQ_E_STREAM;
-    }
-    err
-}
-
-/// Linux eventfd used as a level-triggered readiness signal.
-struct EventFd(i32);
-
-impl EventFd {
-    fn new() -> Result<EventFd> {
-        // SAFETY: plain syscall; the fd is owned by the returned value.
-        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        if fd < 0 {
-            return Err(Error::invalid(format!(
-                "cannot create the readiness descriptor: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        Ok(EventFd(fd))
-    }
-
-    fn signal(&self) {
-        let one: u64 = 1;
-        // SAFETY: writes 8 bytes from a valid u64 to our own fd.
-        unsafe { libc::write(self.0, (&one as *const u64).cast(), 8) };
-    }
-
-    fn drain(&self) {
-        let mut value: u64 = 0;
-        // SAFETY: reads 8 bytes into a valid u64 from our own fd.
-        unsafe { libc::read(self.0, (&mut value as *mut u64).cast(), 8) };
-    }
-}
-
-impl Drop for EventFd {
-    fn drop(&mut self) {
-        // SAFETY: we own the fd.
-        unsafe { libc::close(self.0) };
     }
 }
