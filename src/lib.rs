@@ -11,6 +11,7 @@ pub mod client;
 pub mod codec;
 pub mod error;
 pub mod ffi;
+pub(crate) mod ready;
 pub mod runtime;
 pub mod seek;
 pub mod stream;

@@ -3,7 +3,6 @@
 //! collect batches with `next` on their own thread. A wakeup and an optional
 //! readiness file descriptor let event loops integrate.
 
-mod eventfd;
 mod job;
 mod options;
 mod pump;
@@ -14,25 +13,23 @@ pub(crate) use pump::{open, pump, JobSink};
 
 use crate::client::Client;
 use crate::error::{Error, Result, Status};
+use crate::ready::{Readiness, Ready};
 use crate::runtime;
 use crate::stream::FrameParser;
 use crate::transport::TakeConnection;
-use eventfd::EventFd;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// State shared between the reader task and host threads.
 struct Shared {
-    state: Mutex<State>,
-    changed: Condvar,
+    state: Ready<State>,
     /// Signalled when host threads took jobs out: the reader may read again.
     space: Notify,
     max_buffered: usize,
-    readiness: Option<EventFd>,
 }
 
 #[derive(Default)]
@@ -42,48 +39,30 @@ struct State {
     end: Option<Error>,
     closed: bool,
     woken: bool,
-    fd_signalled: bool,
+}
+
+impl Readiness for State {
+    /// Exactly while `next` would not block.
+    fn is_ready(&self) -> bool {
+        !self.jobs.is_empty() || self.end.is_some() || self.closed || self.woken
+    }
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Keep the readiness fd readable exactly while `next` would not block.
-    fn sync_fd(&self, st: &mut State) {
-        let Some(fd) = &self.readiness else { return };
-        let ready = !st.jobs.is_empty() || st.end.is_some() || st.closed || st.woken;
-        if ready != st.fd_signalled {
-            if ready {
-                fd.signal();
-            } else {
-                fd.drain();
-            }
-            st.fd_signalled = ready;
-        }
-    }
-
     fn push(&self, jobs: Vec<Job>) {
-        let mut st = self.lock();
-        st.jobs.extend(jobs);
-        self.sync_fd(&mut st);
-        drop(st);
-        self.changed.notify_all();
+        self.state.update(|st| st.jobs.extend(jobs));
     }
 
     fn finish(&self, err: Error) {
-        let mut st = self.lock();
-        if st.end.is_none() {
-            st.end = Some(err);
-        }
-        self.sync_fd(&mut st);
-        drop(st);
-        self.changed.notify_all();
+        self.state.update(|st| {
+            if st.end.is_none() {
+                st.end = Some(err);
+            }
+        });
     }
 
     fn buffered(&self) -> usize {
-        self.lock().jobs.len()
+        self.state.lock().jobs.len()
     }
 }
 
@@ -101,13 +80,10 @@ impl TakeStream {
     /// background until `close`.
     pub fn open(client: &Client, options: &TakeOptions) -> Result<TakeStream> {
         let generation = runtime::generation();
-        let readiness = Some(EventFd::new()?);
         let shared = Arc::new(Shared {
-            state: Mutex::new(State::default()),
-            changed: Condvar::new(),
+            state: Ready::with_fd(State::default())?,
             space: Notify::new(),
             max_buffered: (options.prefetch as usize).clamp(64, 65_536),
-            readiness,
         });
         let cancel = client.stream_token();
         let path = client.full_path(&options.path());
@@ -164,71 +140,53 @@ impl TakeStream {
 
     fn wait_for_jobs(&self, max_jobs: usize, timeout: Option<Duration>) -> Result<Vec<Job>> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        let shared = &self.shared;
-        let mut st = shared.lock();
-        loop {
+        let result = self.shared.state.wait(deadline, |st| {
             // Closed here, or through the client (`close_streams`, `close`):
             // buffered jobs go back to the server with the connection.
             if st.closed || self.cancel.is_cancelled() {
-                return Err(Error::closed());
+                return Some(Err(Error::closed()));
             }
             if !st.jobs.is_empty() {
                 let n = max_jobs.min(st.jobs.len());
-                let jobs: Vec<Job> = st.jobs.drain(..n).collect();
-                shared.sync_fd(&mut st);
-                drop(st);
-                shared.space.notify_one();
-                return Ok(jobs);
+                return Some(Ok(st.jobs.drain(..n).collect::<Vec<Job>>()));
             }
             if let Some(err) = &st.end {
-                return Err(err.clone());
+                return Some(Err(err.clone()));
             }
             if st.woken {
                 st.woken = false;
-                shared.sync_fd(&mut st);
-                return Ok(Vec::new());
+                return Some(Ok(Vec::new()));
             }
-            st = match deadline {
-                None => shared.changed.wait(st).unwrap_or_else(|p| p.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Ok(Vec::new());
-                    }
-                    shared
-                        .changed
-                        .wait_timeout(st, deadline - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
-                }
-            };
+            None
+        });
+        match result {
+            Some(Ok(jobs)) if !jobs.is_empty() => {
+                self.shared.space.notify_one();
+                Ok(jobs)
+            }
+            Some(result) => result,
+            None => Ok(Vec::new()),
         }
     }
 
     /// Make the current (or next) `next` call return at once.
     pub fn wakeup(&self) {
-        let mut st = self.shared.lock();
-        st.woken = true;
-        self.shared.sync_fd(&mut st);
-        drop(st);
-        self.shared.changed.notify_all();
+        self.shared.state.update(|st| st.woken = true);
     }
 
     /// Close the connection (the server requeues unacknowledged jobs) and
     /// wake any waiting thread. Idempotent.
     pub fn close(&self) {
         self.cancel.cancel();
-        let mut st = self.shared.lock();
-        st.closed = true;
-        st.jobs.clear();
-        self.shared.sync_fd(&mut st);
-        drop(st);
-        self.shared.changed.notify_all();
+        self.shared.state.update(|st| {
+            st.closed = true;
+            st.jobs.clear();
+        });
     }
 
     /// Readiness descriptor (-1 if not requested).
     pub fn fd(&self) -> i32 {
-        self.shared.readiness.as_ref().map_or(-1, |fd| fd.0)
+        self.shared.state.fd()
     }
 
     pub fn generation(&self) -> u64 {

@@ -1,6 +1,7 @@
 //! The handout queue: jobs waiting for host threads, and those handed out.
 
 use crate::error::Error;
+use crate::ready::Readiness;
 use crate::take::Job;
 use std::collections::{HashMap, VecDeque};
 
@@ -16,6 +17,15 @@ pub(super) struct Handout {
     pub(super) stopping: bool,
     pub(super) stopped: bool,
     pub(super) wakeups: u64,
+}
+
+impl Readiness for Handout {
+    /// Whether `Worker::next` would return at once. A wakeup is not a state:
+    /// it ends the waits under way only (nothing here exports the worker's
+    /// readiness descriptor yet).
+    fn is_ready(&self) -> bool {
+        !self.jobs.is_empty() || self.fatal.is_some() || self.stopping || self.stopped
+    }
 }
 
 /// Handed-out jobs not yet resolved, counted per handout: the server may

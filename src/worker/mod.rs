@@ -28,13 +28,14 @@ pub use options::WorkerOptions;
 use crate::api::jobs;
 use crate::client::Client;
 use crate::error::{Error, Result, Status};
+use crate::ready::{Guard, Ready};
 use crate::runtime;
 use crate::take::Job;
 use handout::Handout;
 use outcomes::{ack_loop, Outcome};
 use stats::{add, Counters};
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use stream::stream_loop;
 use tokio::sync::{mpsc, Notify};
@@ -44,8 +45,7 @@ use tokio_util::sync::CancellationToken;
 struct Inner {
     client: Client,
     options: WorkerOptions,
-    handout: Mutex<Handout>,
-    changed: Condvar,
+    handout: Ready<Handout>,
     space: Notify,
     max_buffered: usize,
     outcomes: Mutex<Option<mpsc::UnboundedSender<Outcome>>>,
@@ -67,8 +67,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
-    fn handout(&self) -> MutexGuard<'_, Handout> {
-        lock(&self.handout)
+    fn handout(&self) -> Guard<'_, Handout> {
+        self.handout.lock()
     }
 
     fn record_error(&self, err: &Error) {
@@ -77,12 +77,11 @@ impl Inner {
 
     fn fail(&self, err: Error) {
         self.record_error(&err);
-        let mut h = self.handout();
-        if h.fatal.is_none() {
-            h.fatal = Some(err);
-        }
-        drop(h);
-        self.changed.notify_all();
+        self.handout.update(|h| {
+            if h.fatal.is_none() {
+                h.fatal = Some(err);
+            }
+        });
     }
 
     /// A new connection: forget jobs buffered from the previous one.
@@ -116,8 +115,7 @@ impl Worker {
         let inner = Arc::new(Inner {
             client: client.clone(),
             options,
-            handout: Mutex::new(Handout::default()),
-            changed: Condvar::new(),
+            handout: Ready::new(Handout::default()),
             space: Notify::new(),
             max_buffered,
             outcomes: Mutex::new(Some(tx)),
@@ -147,17 +145,18 @@ impl Worker {
     pub fn next(&self, max_jobs: usize, timeout: Option<Duration>) -> Result<Vec<Job>> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let inner = &self.inner;
-        let mut h = inner.handout();
-        let wakeups = h.wakeups;
-        loop {
+        // Wakeups counted before this call began do not end it.
+        let mut wakeups = None;
+        let jobs = inner.handout.wait(deadline, |h| {
+            let wakeups = *wakeups.get_or_insert(h.wakeups);
             if h.stopping || h.stopped {
-                return Err(Error::new(
+                return Some(Err(Error::new(
                     Status::ZIZQ_E_CLOSED,
                     "the worker is shutting down",
-                ));
+                )));
             }
             if let Some(err) = &h.fatal {
-                return Err(err.clone());
+                return Some(Err(err.clone()));
             }
             if !h.jobs.is_empty() {
                 let n = max_jobs.max(1).min(h.jobs.len());
@@ -165,35 +164,27 @@ impl Worker {
                 for job in &jobs {
                     h.outstanding.hand_out(job.id_str());
                 }
-                drop(h);
-                add(&inner.counters.handed_out, n as u64);
-                inner.space.notify_one();
-                return Ok(jobs);
+                return Some(Ok(jobs));
             }
             if h.wakeups != wakeups {
-                return Ok(Vec::new());
+                return Some(Ok(Vec::new()));
             }
-            h = match deadline {
-                None => inner.changed.wait(h).unwrap_or_else(|p| p.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return Ok(Vec::new());
-                    }
-                    inner
-                        .changed
-                        .wait_timeout(h, deadline - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
-                }
-            };
+            None
+        });
+        match jobs {
+            Some(Ok(jobs)) if !jobs.is_empty() => {
+                add(&inner.counters.handed_out, jobs.len() as u64);
+                inner.space.notify_one();
+                Ok(jobs)
+            }
+            Some(result) => result,
+            None => Ok(Vec::new()),
         }
     }
 
     /// Make every thread waiting in `next` return at once.
     pub fn wakeup(&self) {
-        self.inner.handout().wakeups += 1;
-        self.inner.changed.notify_all();
+        self.inner.handout.update(|h| h.wakeups += 1);
     }
 
     /// Queue an acknowledgement; returns at once.
@@ -228,7 +219,7 @@ impl Worker {
         let mut h = inner.handout();
         if h.outstanding.resolve(id) && h.stopping && h.outstanding.is_empty() {
             drop(h);
-            inner.changed.notify_all();
+            inner.handout.notify_all();
         }
         Ok(())
     }
@@ -250,7 +241,6 @@ impl Drop for Worker {
             stream.abort();
             acks.abort();
         }
-        self.inner.handout().stopped = true;
-        self.inner.changed.notify_all();
+        self.inner.handout.update(|h| h.stopped = true);
     }
 }

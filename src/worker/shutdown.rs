@@ -19,28 +19,17 @@ impl Worker {
         };
         // 1. Stop taking; waiting threads get ZIZQ_E_CLOSED.
         inner.stop_taking.cancel();
-        let mut h = inner.handout();
-        h.stopping = true;
-        inner.changed.notify_all();
+        inner.handout.update(|h| h.stopping = true);
         // 2. Let handed-out jobs finish. Once the client is closed their
         // outcomes cannot be sent, and the server requeues them anyway.
-        while !h.outstanding.is_empty() && !inner.client.is_closed() {
-            let now = Instant::now();
-            if now >= deadline {
-                break;
-            }
-            h = inner
-                .changed
-                .wait_timeout(h, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
+        inner.handout.wait(Some(deadline), |h| {
+            (h.outstanding.is_empty() || inner.client.is_closed()).then_some(())
+        });
         let unresolved = if inner.client.is_closed() {
             0
         } else {
-            h.outstanding.len()
+            inner.handout().outstanding.len()
         };
-        drop(h);
         // 3. Flush every queued ack and nack.
         lock(&inner.outcomes).take();
         let remaining = deadline.saturating_duration_since(Instant::now());
@@ -67,11 +56,10 @@ impl Worker {
             }
             Ok(())
         });
-        let mut h = inner.handout();
-        h.stopped = true;
-        h.jobs.clear();
-        drop(h);
-        inner.changed.notify_all();
+        inner.handout.update(|h| {
+            h.stopped = true;
+            h.jobs.clear();
+        });
         if unresolved > 0 || !flushed {
             let err = Error::new(
                 Status::ZIZQ_E_TIMEOUT,

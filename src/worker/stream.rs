@@ -38,9 +38,9 @@ impl JobSink for Sink<'_> {
         drop(h);
         add(&self.inner.counters.taken, n as u64);
         if n == 1 {
-            self.inner.changed.notify_one();
+            self.inner.handout.notify_one();
         } else {
-            self.inner.changed.notify_all();
+            self.inner.handout.notify_all();
         }
     }
 }
