@@ -4,12 +4,11 @@
 use super::backoff::Backoff;
 use super::stats::add;
 use super::Inner;
-use crate::api::{enc, jobs};
+use crate::api::jobs;
 use crate::codec;
 use crate::error::{Error, Repeat, Status};
 use bytes::Bytes;
 use hyper::Method;
-use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -159,7 +158,7 @@ async fn send_acks(inner: &Inner, acks: Vec<String>) {
     let stale = AtomicU64::new(0);
     let result = deliver(
         inner,
-        "/jobs/success",
+        jobs::BULK_SUCCESS_PATH,
         body,
         &inner.counters.ack_requests,
         |status, reply| match status {
@@ -167,10 +166,7 @@ async fn send_acks(inner: &Inner, acks: Vec<String>) {
             // Some ids were no longer in flight (requeued after a dropped
             // connection, or deleted): the others were completed.
             422 => {
-                let missing = codec::decode(format, reply)
-                    .ok()
-                    .and_then(|v| v.get("not_found").and_then(Value::as_array).map(Vec::len))
-                    .unwrap_or(0);
+                let missing = jobs::bulk_ack_not_found(format, reply);
                 stale.store(missing as u64, Ordering::Relaxed);
                 Verdict::Done
             }
@@ -194,7 +190,7 @@ async fn send_acks(inner: &Inner, acks: Vec<String>) {
 }
 
 async fn send_nack(inner: &Inner, id: &str, body: Bytes) {
-    let path = format!("/jobs/{}/failure", enc(id));
+    let path = jobs::failure_path(id);
     let stale = AtomicU64::new(0);
     let result = deliver(
         inner,
