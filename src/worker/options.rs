@@ -20,6 +20,7 @@ pub struct WorkerOptions {
 const OPTION_KEYS: &[&str] = &[
     "queues",
     "prefetch",
+    "concurrency",
     "worker_id",
     "max_ack_batch",
     "ack_concurrency",
@@ -38,9 +39,6 @@ impl WorkerOptions {
             }
         }
         let mut take = TakeOptions::parse(&take_map, "worker options")?;
-        if map.get("prefetch").is_none_or(|v| v.is_null()) {
-            take.prefetch = 10;
-        }
         let int = |key: &str, default: u64, min: u64, max: u64| -> Result<u64> {
             match map.get(key) {
                 None | Some(Value::Null) => Ok(default),
@@ -54,6 +52,17 @@ impl WorkerOptions {
                     }),
             }
         };
+        // How many host threads or fibers handle jobs: without a `prefetch`,
+        // the server may send each of them two (one running, one waiting),
+        // or 10 in all to a worker that does not say.
+        let concurrency = map
+            .get("concurrency")
+            .is_some_and(|v| !v.is_null())
+            .then(|| int("concurrency", 1, 1, 100_000))
+            .transpose()?;
+        if map.get("prefetch").is_none_or(|v| v.is_null()) {
+            take.prefetch = concurrency.map_or(10, |n| 2 * n);
+        }
         let options = WorkerOptions {
             take,
             max_ack_batch: int("max_ack_batch", 1000, 1, 1000)? as usize,
