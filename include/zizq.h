@@ -1020,7 +1020,10 @@ enum zizq_status zizq_take_jobs(const struct zizq_client *client,
                                 struct zizq_error **err);
 
 // Start a worker. `doc` (client's format, may be empty): `queues` (array,
-// default all), `prefetch` (default 10; 0 = unlimited), `worker_id`,
+// default all), `concurrency` (how many threads or fibers of the caller
+// handle jobs, 1 to 100000), `prefetch` (unacknowledged jobs the server may
+// send; default 2 × `concurrency`, or 10 without `concurrency`; 0 =
+// unlimited), `worker_id`,
 // `max_ack_batch` (ids per bulk ack, default and maximum 1000),
 // `ack_concurrency` (ack requests in flight, default 4), `backoff_min_ms` /
 // `backoff_max_ms` (reconnect and retry backoff, default 500 / 30000),

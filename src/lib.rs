@@ -1,7 +1,7 @@
 //! libzizq: a Zizq job-queue client behind a C ABI.
 //!
 //! The boundary (`ffi`) calls into the protocol layer (`api`, `stream`) and
-//! the machinery (`client`, `transport`, `take`, `runtime`). See
+//! the machinery (`client`, `transport`, `take`, `worker`, `ready`, `runtime`). See
 //! `include/zizq.h` for the C API and the README for the architecture.
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -11,6 +11,7 @@ pub mod client;
 pub mod codec;
 pub mod error;
 pub mod ffi;
+pub(crate) mod ready;
 pub mod runtime;
 pub mod seek;
 pub mod stream;

@@ -382,6 +382,39 @@ fn invalid_worker_options_and_wakeup() {
     w.shutdown(1000).unwrap();
 }
 
+/// The server sends at most `prefetch` unacknowledged jobs: a worker that
+/// acks nothing ends up holding exactly that many, the rest stay ready.
+#[test]
+fn prefetch_defaults_to_twice_the_concurrency() {
+    let env = Env::new();
+    let c = Arc::new(env.client("json"));
+    for (queue, options, window) in [
+        ("window-3", json!({"concurrency": 3}), 6),
+        (
+            "window-explicit",
+            json!({"concurrency": 3, "prefetch": 4}),
+            4,
+        ),
+        ("window-default", json!({}), 10),
+    ] {
+        seed_jobs(&c, queue, 30);
+        let mut options = options;
+        options["queues"] = json!([queue]);
+        let w = Worker::new(c.clone(), options).unwrap();
+        wait_until(30, &format!("{queue}: {window} jobs taken"), || {
+            let ready = c
+                .count_jobs(json!({"queue": queue, "status": "ready"}))
+                .unwrap();
+            w.stats()["taken"] == window && ready == 30 - window
+        });
+        w.shutdown(1000).unwrap();
+    }
+    for bad in [json!({"concurrency": 0}), json!({"concurrency": "4"})] {
+        let err = Worker::new(c.clone(), bad.clone()).err().expect("refused");
+        assert_eq!(err.status, S::ZIZQ_E_INVALID_ARG, "{bad}");
+    }
+}
+
 #[test]
 fn closing_the_client_stops_its_worker() {
     let env = Env::new();

@@ -239,8 +239,21 @@ pub fn delete_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
     count_field(client, &reply, "deleted")
 }
 
+/// Path of one job's acknowledgement.
+pub(crate) fn success_path(id: &str) -> String {
+    format!("/jobs/{}/success", enc(id))
+}
+
+/// Path of a bulk acknowledgement.
+pub(crate) const BULK_SUCCESS_PATH: &str = "/jobs/success";
+
+/// Path of one job's failure report (nack).
+pub(crate) fn failure_path(id: &str) -> String {
+    format!("/jobs/{}/failure", enc(id))
+}
+
 pub fn report_success(client: &Client, id: &str) -> Result<()> {
-    let path = format!("/jobs/{}/success", enc(id));
+    let path = success_path(id);
     client
         .block(move |c| async move {
             c.call(Method::POST, &path, None, &[204], Repeat::Safe)
@@ -252,6 +265,15 @@ pub fn report_success(client: &Client, id: &str) -> Result<()> {
 /// Body of a bulk ack.
 pub fn bulk_ack_body(client: &Client, ids: &[&str]) -> Bytes {
     client.encode(&json!({ "ids": ids }))
+}
+
+/// How many ids of a bulk acknowledgement the server's 422 answer lists as
+/// not in flight (0 if the answer does not say).
+pub(crate) fn bulk_ack_not_found(format: codec::Format, reply: &[u8]) -> usize {
+    codec::decode(format, reply)
+        .ok()
+        .and_then(|v| v.get("not_found").and_then(Value::as_array).map(Vec::len))
+        .unwrap_or(0)
 }
 
 /// `POST /jobs/success`. Accepts an array of ids or `{"ids": [...]}`; a 422
@@ -290,7 +312,7 @@ pub fn report_success_bulk(client: &Client, doc: &[u8]) -> Result<()> {
         .block(move |c| async move {
             c.call(
                 Method::POST,
-                "/jobs/success",
+                BULK_SUCCESS_PATH,
                 Some(body),
                 &[204, 422],
                 Repeat::Safe,
@@ -319,7 +341,7 @@ pub fn failure_body(client: &Client, doc: &[u8]) -> Result<Bytes> {
 /// `POST /jobs/{id}/failure`; returns the updated job.
 pub fn report_failure(client: &Client, id: &str, doc: &[u8]) -> Result<Bytes> {
     let body = failure_body(client, doc)?;
-    let path = format!("/jobs/{}/failure", enc(id));
+    let path = failure_path(id);
     client.block(move |c| async move {
         c.call(Method::POST, &path, Some(body), &[200], Repeat::Safe)
             .await

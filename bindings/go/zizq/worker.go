@@ -104,7 +104,8 @@ func NewWorker(client *Client, opts WorkerOptions) (*Worker, error) {
 
 func (w *Worker) doc(concurrency int) map[string]any {
 	o := w.opts
-	m := map[string]any{}
+	// libzizq derives the default prefetch from the concurrency.
+	m := map[string]any{"concurrency": concurrency}
 	if len(o.Queues) > 0 {
 		m["queues"] = o.Queues
 	}
@@ -113,8 +114,6 @@ func (w *Worker) doc(concurrency int) map[string]any {
 		m["prefetch"] = 0
 	case o.Prefetch > 0:
 		m["prefetch"] = o.Prefetch
-	default:
-		m["prefetch"] = 2 * concurrency
 	}
 	if o.WorkerID != "" {
 		m["worker_id"] = o.WorkerID

@@ -122,6 +122,19 @@ class WorkerTests:
         self.assertEqual(3, self.client.count_jobs())
         self.wait_until(lambda: self.client.count_jobs(status="ready") == 3)
 
+    def test_prefetch_defaults_to_twice_the_threads(self):
+        # libzizq derives the window from the thread count: with every
+        # handler busy, the server sends 2 x threads jobs and keeps the rest.
+        for _ in range(10):
+            self.enqueue_job()
+        release = threading.Event()
+        worker = self.start_worker(lambda job: release.wait(10), threads=2)
+        self.addCleanup(release.set)
+        self.wait_until(lambda: worker.stats()["taken"] == 4
+                        and self.client.count_jobs(status="ready") == 6)
+        release.set()
+        self.assertTrue(worker.stop())
+
     def test_failed_ack_requests_are_retried_before_stop_returns(self):
         self.require_own_server()
         self.server.faults(fail_requests={"status": 503, "count": 2, "method": "POST",

@@ -88,8 +88,9 @@ def _stop_running_workers() -> None:
 class Worker:
     """Runs ``handler(job)`` for every job, on ``threads`` threads.
 
-    ``prefetch`` (default 2 x threads) is how many unacknowledged jobs the
-    server may hand to this worker at once. A handler that returns acks the
+    ``prefetch`` (default 2 x threads, which libzizq derives from the thread
+    count) is how many unacknowledged jobs the server may hand to this
+    worker at once. A handler that returns acks the
     job; one that raises has it nacked with the exception's type, message and
     traceback (the server then retries it with backoff). Raise zizq.Retry to
     choose the retry time, zizq.Kill to give up on the job.
@@ -123,9 +124,8 @@ class Worker:
         self.client = client
         self._handler: Callable[[Job], object] = handler
         self._thread_count = threads
-        self._options = _wire.compact(queues=list(queues),
-                                      prefetch=2 * threads if prefetch is None else prefetch,
-                                      worker_id=worker_id)
+        self._options = _wire.compact(queues=list(queues), concurrency=threads,
+                                      prefetch=prefetch, worker_id=worker_id)
         self._options.update(options or {})
         self._handle: int | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None

@@ -27,8 +27,9 @@ module Zizq
 
     attr_reader :client
 
-    # `prefetch` (default 2 × threads) is how many unacknowledged jobs the
-    # server may hand to this worker at once.
+    # `prefetch` (default 2 × threads, which libzizq derives from the thread
+    # count) is how many unacknowledged jobs the server may hand to this
+    # worker at once.
     def initialize(client:, queues: [], threads: 5, prefetch: nil, worker_id: nil, &handler)
       raise ArgumentError, "Zizq::Worker needs a block to run for each job" unless handler
       raise TypeError, "client must be a Zizq::Client, not #{client.inspect}" unless client.is_a?(Client)
@@ -38,7 +39,7 @@ module Zizq
       @client = client
       @handler = handler
       @thread_count = threads
-      @options = { queues: queues, prefetch: prefetch || (2 * @thread_count),
+      @options = { queues: queues, concurrency: @thread_count, prefetch: prefetch,
                    worker_id: worker_id }.compact
       @threads = []
       @lock = Mutex.new

@@ -1,0 +1,191 @@
+//! Waiting for shared state on a host thread, for take streams and workers
+//! alike: the state sits behind a mutex, host threads wait on a condition
+//! variable until a check of theirs succeeds or a deadline passes, and an
+//! optional Linux eventfd is readable exactly while the state says a waiter
+//! would return at once, so event loops can `poll` it instead of blocking.
+//!
+//! The wake rules (which state ends a wait, what a wakeup means) belong to
+//! each user: `Readiness` says when the descriptor is readable, and the check
+//! given to `wait` says what a waiter returns.
+
+use crate::error::{Error, Result};
+use std::ops::{Deref, DerefMut};
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// State that knows whether a waiter would return at once.
+pub(crate) trait Readiness {
+    fn is_ready(&self) -> bool;
+}
+
+/// Shared state, its waiters and its optional readiness descriptor.
+pub(crate) struct Ready<S> {
+    slot: Mutex<Slot<S>>,
+    changed: Condvar,
+    fd: Option<EventFd>,
+}
+
+struct Slot<S> {
+    state: S,
+    /// Whether `fd` is readable now.
+    fd_signalled: bool,
+}
+
+impl<S: Readiness> Ready<S> {
+    /// Without a readiness descriptor.
+    pub(crate) fn new(state: S) -> Self {
+        Self::build(state, None)
+    }
+
+    /// With a readiness descriptor (see `fd`).
+    pub(crate) fn with_fd(state: S) -> Result<Self> {
+        Ok(Self::build(state, Some(EventFd::new()?)))
+    }
+
+    fn build(state: S, fd: Option<EventFd>) -> Self {
+        Ready {
+            slot: Mutex::new(Slot {
+                state,
+                fd_signalled: false,
+            }),
+            changed: Condvar::new(),
+            fd,
+        }
+    }
+
+    /// Lock the state. Dropping the guard brings the descriptor up to date;
+    /// waking waiters is the caller's choice (`notify_one`, `notify_all`).
+    pub(crate) fn lock(&self) -> Guard<'_, S> {
+        Guard {
+            ready: self,
+            slot: self.slot.lock().unwrap_or_else(|p| p.into_inner()),
+        }
+    }
+
+    /// Change the state, then wake every waiter.
+    pub(crate) fn update<R>(&self, change: impl FnOnce(&mut S) -> R) -> R {
+        let result = change(&mut self.lock());
+        self.changed.notify_all();
+        result
+    }
+
+    pub(crate) fn notify_one(&self) {
+        self.changed.notify_one();
+    }
+
+    pub(crate) fn notify_all(&self) {
+        self.changed.notify_all();
+    }
+
+    /// Run `check` on the state now and after every change until it returns
+    /// `Some`, or until `deadline` (None = no deadline) passes: then `None`.
+    pub(crate) fn wait<R>(
+        &self,
+        deadline: Option<Instant>,
+        mut check: impl FnMut(&mut S) -> Option<R>,
+    ) -> Option<R> {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let found = check(&mut slot.state);
+            self.sync_fd(&mut slot);
+            if found.is_some() {
+                return found;
+            }
+            slot = match deadline {
+                None => self.changed.wait(slot).unwrap_or_else(|p| p.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return None;
+                    }
+                    self.changed
+                        .wait_timeout(slot, deadline - now)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// The readiness descriptor, or -1 if there is none. It stays owned here.
+    pub(crate) fn fd(&self) -> i32 {
+        self.fd.as_ref().map_or(-1, |fd| fd.0)
+    }
+
+    /// Make the descriptor readable exactly while the state is ready: a
+    /// syscall only when that changes.
+    fn sync_fd(&self, slot: &mut Slot<S>) {
+        let Some(fd) = &self.fd else { return };
+        let ready = slot.state.is_ready();
+        if ready != slot.fd_signalled {
+            if ready {
+                fd.signal();
+            } else {
+                fd.drain();
+            }
+            slot.fd_signalled = ready;
+        }
+    }
+}
+
+/// The locked state; the descriptor follows it when the guard is dropped.
+pub(crate) struct Guard<'a, S: Readiness> {
+    ready: &'a Ready<S>,
+    slot: MutexGuard<'a, Slot<S>>,
+}
+
+impl<S: Readiness> Deref for Guard<'_, S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.slot.state
+    }
+}
+
+impl<S: Readiness> DerefMut for Guard<'_, S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.slot.state
+    }
+}
+
+impl<S: Readiness> Drop for Guard<'_, S> {
+    fn drop(&mut self) {
+        self.ready.sync_fd(&mut self.slot);
+    }
+}
+
+/// Linux eventfd used as a level-triggered readiness signal.
+struct EventFd(i32);
+
+impl EventFd {
+    fn new() -> Result<EventFd> {
+        // SAFETY: plain syscall; the fd is owned by the returned value.
+        let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(Error::resource(format!(
+                "cannot create the readiness descriptor: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        Ok(EventFd(fd))
+    }
+
+    fn signal(&self) {
+        let one: u64 = 1;
+        // SAFETY: writes 8 bytes from a valid u64 to our own fd.
+        unsafe { libc::write(self.0, (&one as *const u64).cast(), 8) };
+    }
+
+    fn drain(&self) {
+        let mut value: u64 = 0;
+        // SAFETY: reads 8 bytes into a valid u64 from our own fd.
+        unsafe { libc::read(self.0, (&mut value as *mut u64).cast(), 8) };
+    }
+}
+
+impl Drop for EventFd {
+    fn drop(&mut self) {
+        // SAFETY: we own the fd.
+        unsafe { libc::close(self.0) };
+    }
+}

@@ -1,0 +1,216 @@
+//! Outcome delivery: acks batched into bulk requests, nacks one by one,
+//! retried with backoff, and the verdict on each HTTP answer.
+
+use super::backoff::Backoff;
+use super::stats::add;
+use super::Inner;
+use crate::api::jobs;
+use crate::error::{Error, Repeat, Status};
+use bytes::Bytes;
+use hyper::Method;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::{mpsc, Semaphore};
+use tokio_util::task::TaskTracker;
+
+pub(super) enum Outcome {
+    Ack(String),
+    Nack(String, Bytes),
+}
+
+/// Send queued outcomes: acks in bulk, nacks one by one, until the channel
+/// closes; then wait for every request in flight.
+pub(super) async fn ack_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Outcome>) {
+    let permits = Arc::new(Semaphore::new(inner.options.ack_concurrency));
+    let requests = TaskTracker::new();
+    let max = inner.options.max_ack_batch;
+    let mut acks: Vec<String> = Vec::new();
+    let mut open = true;
+    loop {
+        if acks.is_empty() {
+            if !open {
+                break;
+            }
+            match rx.recv().await {
+                Some(outcome) => accept(&inner, &requests, &mut acks, outcome),
+                None => break,
+            }
+        }
+        open &= drain(&inner, &requests, &mut rx, &mut acks, max);
+        if acks.is_empty() {
+            continue;
+        }
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        // Whatever arrived while every request slot was busy joins this batch.
+        open &= drain(&inner, &requests, &mut rx, &mut acks, max);
+        let batch: Vec<String> = acks.drain(..acks.len().min(max)).collect();
+        let inner = inner.clone();
+        requests.spawn(async move {
+            send_acks(&inner, batch).await;
+            drop(permit);
+        });
+    }
+    requests.close();
+    requests.wait().await;
+}
+
+fn accept(inner: &Arc<Inner>, requests: &TaskTracker, acks: &mut Vec<String>, outcome: Outcome) {
+    match outcome {
+        Outcome::Ack(id) => acks.push(id),
+        Outcome::Nack(id, body) => {
+            let inner = inner.clone();
+            requests.spawn(async move { send_nack(&inner, &id, body).await });
+        }
+    }
+}
+
+/// Take every queued outcome without waiting (acks up to `max`). Returns
+/// false once the channel is closed and empty.
+fn drain(
+    inner: &Arc<Inner>,
+    requests: &TaskTracker,
+    rx: &mut mpsc::UnboundedReceiver<Outcome>,
+    acks: &mut Vec<String>,
+    max: usize,
+) -> bool {
+    while acks.len() < max {
+        match rx.try_recv() {
+            Ok(outcome) => accept(inner, requests, acks, outcome),
+            Err(mpsc::error::TryRecvError::Empty) => return true,
+            Err(mpsc::error::TryRecvError::Disconnected) => return false,
+        }
+    }
+    true
+}
+
+/// What to do with the answer to an outcome request.
+enum Verdict {
+    Done,
+    Retry(Error),
+    Drop(Error),
+}
+
+/// Send one request, retrying transient failures with backoff until it
+/// succeeds, the server refuses it (4xx) or the worker abandons it.
+async fn deliver(
+    inner: &Inner,
+    path: &str,
+    body: Bytes,
+    counter: &AtomicU64,
+    judge: impl Fn(u16, &Bytes) -> Verdict,
+) -> std::result::Result<(), Error> {
+    let mut backoff = Backoff::new(inner.options.backoff_min / 2, inner.options.backoff_max);
+    loop {
+        add(counter, 1);
+        let verdict = match inner
+            .client
+            // A repeated ack or nack answers 404/422, which the judge accepts.
+            .send(Method::POST, path, Some(body.clone()), Repeat::Safe)
+            .await
+        {
+            Ok(reply) => judge(reply.status, &reply.body),
+            Err(err) if err.status == Status::ZIZQ_E_CLOSED => Verdict::Drop(err),
+            Err(err) => Verdict::Retry(err),
+        };
+        match verdict {
+            Verdict::Done => return Ok(()),
+            Verdict::Drop(err) => return Err(err),
+            Verdict::Retry(err) => {
+                inner.record_error(&err);
+                tokio::select! {
+                    _ = inner.abandon.cancelled() => return Err(err),
+                    _ = inner.server_back.notified() => {}
+                    _ = tokio::time::sleep(backoff.next_delay()) => {}
+                }
+            }
+        }
+    }
+}
+
+/// The error for an answer the worker did not want.
+fn refusal(status: u16, body: &Bytes) -> Error {
+    Error::from_response(status, None, body.clone())
+}
+
+/// Send one batch of acks. `acked` counts jobs completed: a job redelivered
+/// while its first copy ran may be acked twice in one batch, and the server
+/// completes it once, so each id is sent once and the extra acks count as
+/// stale, like acks for jobs the server had already requeued.
+async fn send_acks(inner: &Inner, acks: Vec<String>) {
+    let n = acks.len() as u64;
+    let mut seen = HashSet::with_capacity(acks.len());
+    let ids: Vec<&str> = acks
+        .iter()
+        .map(String::as_str)
+        .filter(|id| seen.insert(*id))
+        .collect();
+    let distinct = ids.len() as u64;
+    let body = jobs::bulk_ack_body(&inner.client, &ids);
+    let format = inner.client.format();
+    let stale = AtomicU64::new(0);
+    let result = deliver(
+        inner,
+        jobs::BULK_SUCCESS_PATH,
+        body,
+        &inner.counters.ack_requests,
+        |status, reply| match status {
+            204 => Verdict::Done,
+            // Some ids were no longer in flight (requeued after a dropped
+            // connection, or deleted): the others were completed.
+            422 => {
+                let missing = jobs::bulk_ack_not_found(format, reply);
+                stale.store(missing as u64, Ordering::Relaxed);
+                Verdict::Done
+            }
+            400..=499 => Verdict::Drop(refusal(status, reply)),
+            _ => Verdict::Retry(refusal(status, reply)),
+        },
+    )
+    .await;
+    inner.counters.pending.fetch_sub(n, Ordering::Relaxed);
+    match result {
+        Ok(()) => {
+            let completed = distinct - stale.load(Ordering::Relaxed).min(distinct);
+            add(&inner.counters.acked, completed);
+            add(&inner.counters.stale, n - completed);
+        }
+        Err(err) => {
+            inner.record_error(&err);
+            add(&inner.counters.dropped, n);
+        }
+    }
+}
+
+async fn send_nack(inner: &Inner, id: &str, body: Bytes) {
+    let path = jobs::failure_path(id);
+    let stale = AtomicU64::new(0);
+    let result = deliver(
+        inner,
+        &path,
+        body,
+        &inner.counters.nack_requests,
+        |status, reply| match status {
+            200 => Verdict::Done,
+            // The job is no longer in flight (requeued or deleted).
+            404 => {
+                stale.store(1, Ordering::Relaxed);
+                Verdict::Done
+            }
+            400..=499 => Verdict::Drop(refusal(status, reply)),
+            _ => Verdict::Retry(refusal(status, reply)),
+        },
+    )
+    .await;
+    inner.counters.pending.fetch_sub(1, Ordering::Relaxed);
+    match result {
+        Ok(()) if stale.load(Ordering::Relaxed) == 1 => add(&inner.counters.stale, 1),
+        Ok(()) => add(&inner.counters.nacked, 1),
+        Err(err) => {
+            inner.record_error(&err);
+            add(&inner.counters.dropped, 1);
+        }
+    }
+}
