@@ -58,6 +58,7 @@ install:
 	ln -sf libzizq.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libzizq.so
 	install -m 644 $(RELEASE)/libzizq.a $(DESTDIR)$(LIBDIR)/libzizq.a
 	install -m 644 include/zizq.h $(DESTDIR)$(INCLUDEDIR)/zizq.h
+	install -m 644 include/zizq.abi.json $(DESTDIR)$(INCLUDEDIR)/zizq.abi.json
 	$(SUBST) packaging/zizq.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/zizq.pc
 	$(SUBST) packaging/zizqConfig.cmake.in > $(DESTDIR)$(CMAKEDIR)/zizqConfig.cmake
 	$(SUBST) packaging/zizqConfigVersion.cmake.in > $(DESTDIR)$(CMAKEDIR)/zizqConfigVersion.cmake
@@ -66,6 +67,7 @@ install:
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libzizq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libzizq.so.$(MAJOR) \
 	  $(DESTDIR)$(LIBDIR)/libzizq.so $(DESTDIR)$(LIBDIR)/libzizq.a $(DESTDIR)$(INCLUDEDIR)/zizq.h \
+	  $(DESTDIR)$(INCLUDEDIR)/zizq.abi.json \
 	  $(DESTDIR)$(LIBDIR)/pkgconfig/zizq.pc $(DESTDIR)$(CMAKEDIR)/zizqConfig.cmake \
 	  $(DESTDIR)$(CMAKEDIR)/zizqConfigVersion.cmake $(DESTDIR)$(BINDIR)/zizq-testserver
 	rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null || true
@@ -99,10 +101,11 @@ test: deps build lint check-header check-exports check-versions test-c test-sani
 deps:
 	scripts/install-deps.sh
 
-# The committed header must equal a fresh cbindgen run (the build just
-# regenerated it) and compile alone as C11 and C++17.
+# The committed header and ABI description must equal a fresh build's (the
+# build just regenerated them), and the header compile alone as C11 and C++17.
 check-header: build | $(BUILD_C)
-	git diff --exit-code -- include/zizq.h || { echo "include/zizq.h is stale: commit the regenerated header"; exit 1; }
+	git diff --exit-code -- include/zizq.h include/zizq.abi.json || { echo "include/zizq.h or include/zizq.abi.json is stale: commit the regenerated files"; exit 1; }
+	git ls-files --error-unmatch include/zizq.abi.json >/dev/null || { echo "include/zizq.abi.json is not committed"; exit 1; }
 	printf '#include "zizq.h"\n#include "zizq.h"\nint main(void) { return (int)zizq_abi_version() - ZIZQ_ABI_VERSION; }\n' > $(BUILD_C)/header.c
 	$(CC) $(CFLAGS_STRICT) -c $(BUILD_C)/header.c -o $(BUILD_C)/header_c.o
 	$(CXX) -std=c++17 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -c $(BUILD_C)/header.c -o $(BUILD_C)/header_cpp.o

@@ -2,14 +2,20 @@
 //! C ABI changes, restricts the shared library's exports to `zizq_*` and
 //! gives it the SONAME `libzizq.so.MAJOR`. The header's version macros come
 //! from the Cargo version (the one place it is set). `make check-header`
-//! fails when the committed header is stale.
+//! fails when the committed header is stale. It also writes the ABI's
+//! machine-readable description, `include/zizq.abi.json` (see `build/abi.rs`),
+//! which the library returns from `zizq_abi_description()`.
+
+#[path = "build/abi.rs"]
+mod abi;
 
 use std::path::PathBuf;
 
 fn main() {
     let dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    println!("cargo:rerun-if-changed=src/ffi");
-    println!("cargo:rerun-if-changed=src/error.rs");
+    // The description reads option and stats structs wherever they live.
+    println!("cargo:rerun-if-changed=src");
+    println!("cargo:rerun-if-changed=build/abi.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=include/preamble.h");
     println!("cargo:rerun-if-changed=zizq.map");
@@ -24,6 +30,11 @@ fn main() {
     // libzizq.so.MAJOR at run time (`make install` creates the links).
     let major = std::env::var("CARGO_PKG_VERSION_MAJOR").unwrap();
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libzizq.so.{major}");
+
+    write_if_changed(
+        &dir.join("include/zizq.abi.json"),
+        abi::describe(&dir).as_bytes(),
+    );
 
     let mut config =
         cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml is readable");
@@ -47,9 +58,15 @@ fn main() {
             return;
         }
     };
-    let target = dir.join("include/zizq.h");
-    if std::fs::read(&target).ok().as_deref() != Some(&header[..]) {
-        std::fs::write(&target, header).expect("include/zizq.h is writable");
+    write_if_changed(&dir.join("include/zizq.h"), &header);
+}
+
+/// Write `bytes` to `path` unless it holds them already (an unchanged file
+/// keeps its time, so nothing that depends on it rebuilds).
+fn write_if_changed(path: &std::path::Path, bytes: &[u8]) {
+    if std::fs::read(path).ok().as_deref() != Some(bytes) {
+        std::fs::write(path, bytes)
+            .unwrap_or_else(|e| panic!("{} is not writable: {e}", path.display()));
     }
 }
 

@@ -217,6 +217,17 @@ const char *zizq_version(void);
 // The ABI version of this library (`ZIZQ_ABI_VERSION` of its header).
 uint32_t zizq_abi_version(void);
 
+// The ABI of this library, described as JSON (UTF-8, NUL-terminated, static
+// storage; never NULL): statuses (`value`, `name`, `description`,
+// `category`, `transience`, `retryable`), enums, struct fields in order with
+// their C types, opaque handle types, callback types, every function's
+// signature, integer constants, the keys of the client (`client`, `tls`),
+// take and worker option documents (`options`) and the keys of
+// `zizq_worker_stats` (`worker_stats`). Language bindings read it at load
+// time so that they describe exactly the library they loaded; the same text
+// is installed beside the header as `zizq.abi.json`.
+const char *zizq_abi_description(void);
+
 // The name of a status constant, e.g. `"ZIZQ_E_NOT_FOUND"`; `"ZIZQ_UNKNOWN"`
 // for values this library does not define. Never NULL; static storage.
 const char *zizq_status_name(int32_t status);

@@ -57,7 +57,7 @@ section_make() {
   [ "$(readlink "$prefix/lib/libzizq.so.$major")" = "libzizq.so.$version" ] || fail "libzizq.so.$major link"
   [ "$(readlink "$prefix/lib/libzizq.so")" = "libzizq.so.$major" ] || fail "libzizq.so link"
   objdump -p "$prefix/lib/libzizq.so.$version" | grep -q "SONAME *libzizq.so.$major\$" || fail "SONAME"
-  for f in lib/libzizq.a include/zizq.h lib/pkgconfig/zizq.pc lib/cmake/zizq/zizqConfig.cmake \
+  for f in lib/libzizq.a include/zizq.h include/zizq.abi.json lib/pkgconfig/zizq.pc lib/cmake/zizq/zizqConfig.cmake \
     lib/cmake/zizq/zizqConfigVersion.cmake bin/zizq-testserver; do
     [ -f "$prefix/$f" ] || fail "no $f"
   done

@@ -26,6 +26,7 @@ impl Format {
         }
     }
 
+    /// The format's name in documents: `"json"` or `"msgpack"`.
     pub fn name(self) -> &'static str {
         match self {
             Format::Json => "json",
@@ -58,6 +59,14 @@ impl Format {
         } else {
             None
         }
+    }
+}
+
+/// A format named in an option document (`"json"` or `"msgpack"`).
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Format::parse(&name).map_err(|e| serde::de::Error::custom(e.message))
     }
 }
 

@@ -75,13 +75,42 @@ pub enum Transience {
     Permanent,
 }
 
+/// What kind of failure a status reports (in the ABI description: the
+/// variant's name in snake case, e.g. `not_found`). The shims map each kind to one
+/// exception class (Ruby `ArgumentError`, `Zizq::NotFoundError`...), reading
+/// the statuses' kinds from the ABI description (`zizq_abi_description`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Category {
+    /// Success (`ZIZQ_OK`).
+    Ok,
+    /// A bad argument or option from the caller.
+    Argument,
+    /// A document that could not be decoded.
+    Decode,
+    /// The server answered 404.
+    NotFound,
+    /// The server answered another 4xx.
+    Client,
+    /// The server answered 5xx.
+    Server,
+    /// The server answered a status the operation does not expect.
+    Response,
+    /// No usable connection: refused, lost, timed out, TLS, closed, cancelled.
+    Connection,
+    /// The take stream failed, ended or is busy.
+    Stream,
+    /// A failure inside libzizq or its process (panic, fork, a system
+    /// resource it could not get).
+    Internal,
+}
+
 /// The per-status facts, one row per `zizq_status` constant: its
-/// description and its transience. The enum above stays written out because
+/// description, its transience and its category. The enum above stays written out because
 /// cbindgen reads the source, not macro expansions; the table's matches are
 /// exhaustive, so a constant missing here or unknown to the enum does not
 /// compile, and the names come from the constants themselves.
 macro_rules! status_table {
-    ($($status:ident => $description:literal, $transience:ident;)*) => {
+    ($($status:ident => $description:literal, $transience:ident, $category:ident;)*) => {
         impl zizq_status {
             /// Every status, in the order of the table.
             pub const ALL: &[zizq_status] = &[$(zizq_status::$status),*];
@@ -110,6 +139,13 @@ macro_rules! status_table {
                     $(zizq_status::$status => Transience::$transience,)*
                 }
             }
+
+            /// The kind of failure, which picks a shim's exception class.
+            pub fn category(self) -> Category {
+                match self {
+                    $(zizq_status::$status => Category::$category,)*
+                }
+            }
         }
     };
 }
@@ -123,26 +159,26 @@ const fn static_cstr(text: &'static str) -> &'static CStr {
 }
 
 status_table! {
-    ZIZQ_OK => "success", Permanent;
-    ZIZQ_E_NULL_ARG => "a required pointer argument was NULL", Permanent;
-    ZIZQ_E_INVALID_ARG => "invalid argument", Permanent;
-    ZIZQ_E_DECODE => "document could not be decoded", Permanent;
-    ZIZQ_E_NOT_FOUND => "not found", Permanent;
-    ZIZQ_E_CLIENT => "client error response", Permanent;
-    ZIZQ_E_SERVER => "server error response", Transient;
-    ZIZQ_E_CONNECTION => "connection failed", Transient;
-    ZIZQ_E_TIMEOUT => "timed out", Transient;
-    ZIZQ_E_TLS => "TLS failure", Permanent;
-    ZIZQ_E_STREAM => "take stream failure", UnlessRefused;
-    ZIZQ_E_CLOSED => "handle is closed", Permanent;
-    ZIZQ_E_CANCELLED => "operation cancelled", Permanent;
-    ZIZQ_E_FORKED => "handle belongs to the parent process", Permanent;
-    ZIZQ_E_PANIC => "internal error (panic caught)", Permanent;
-    ZIZQ_E_UNEXPECTED_STATUS => "unexpected HTTP status", Permanent;
-    ZIZQ_E_FRAME_TOO_LARGE => "stream frame too large", Permanent;
-    ZIZQ_E_BUSY => "handle is busy", Permanent;
-    ZIZQ_E_STREAM_ENDED => "stream ended by the server", Transient;
-    ZIZQ_E_RESOURCE => "a system resource is unavailable", Transient;
+    ZIZQ_OK => "success", Permanent, Ok;
+    ZIZQ_E_NULL_ARG => "a required pointer argument was NULL", Permanent, Argument;
+    ZIZQ_E_INVALID_ARG => "invalid argument", Permanent, Argument;
+    ZIZQ_E_DECODE => "document could not be decoded", Permanent, Decode;
+    ZIZQ_E_NOT_FOUND => "not found", Permanent, NotFound;
+    ZIZQ_E_CLIENT => "client error response", Permanent, Client;
+    ZIZQ_E_SERVER => "server error response", Transient, Server;
+    ZIZQ_E_CONNECTION => "connection failed", Transient, Connection;
+    ZIZQ_E_TIMEOUT => "timed out", Transient, Connection;
+    ZIZQ_E_TLS => "TLS failure", Permanent, Connection;
+    ZIZQ_E_STREAM => "take stream failure", UnlessRefused, Stream;
+    ZIZQ_E_CLOSED => "handle is closed", Permanent, Connection;
+    ZIZQ_E_CANCELLED => "operation cancelled", Permanent, Connection;
+    ZIZQ_E_FORKED => "handle belongs to the parent process", Permanent, Internal;
+    ZIZQ_E_PANIC => "internal error (panic caught)", Permanent, Internal;
+    ZIZQ_E_UNEXPECTED_STATUS => "unexpected HTTP status", Permanent, Response;
+    ZIZQ_E_FRAME_TOO_LARGE => "stream frame too large", Permanent, Stream;
+    ZIZQ_E_BUSY => "handle is busy", Permanent, Stream;
+    ZIZQ_E_STREAM_ENDED => "stream ended by the server", Transient, Stream;
+    ZIZQ_E_RESOURCE => "a system resource is unavailable", Transient, Internal;
 }
 
 impl zizq_status {

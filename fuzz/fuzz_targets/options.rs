@@ -29,20 +29,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         1 => {
-            let Ok(map) = codec::decode_args(format, doc) else {
-                return;
-            };
-            if codec::check_keys(&map, &["prefetch", "queues", "worker_id"], "take_open").is_ok() {
-                if let Ok(options) = TakeOptions::parse(&map, "take_open") {
-                    assert!(options.path().starts_with("/jobs/take?prefetch="));
-                }
+            if let Ok(options) = TakeOptions::parse(format, doc, "take_open") {
+                assert!(options.path().starts_with("/jobs/take?prefetch="));
             }
         }
         2 => {
-            let Ok(map) = codec::decode_args(format, doc) else {
-                return;
-            };
-            if let Ok(options) = WorkerOptions::parse(&map) {
+            if let Ok(options) = WorkerOptions::parse(format, doc) {
                 assert!(options.backoff_min <= options.backoff_max);
                 assert!((1..=1000).contains(&options.max_ack_batch));
             }

@@ -2,9 +2,10 @@
 
 use crate::codec::{self, Format};
 use crate::error::{Error, Result};
+use crate::options::{self, Bounded, Millis};
 use crate::stream::ZIZQ_DEFAULT_MAX_FRAME;
 use crate::transport::{KeepAlive, TlsOptions};
-use serde_json::Value;
+use serde::Deserialize;
 use std::time::Duration;
 
 /// Client options, given to `zizq_client_new` as a JSON document.
@@ -49,73 +50,66 @@ impl Default for ClientOptions {
     }
 }
 
-const OPTION_KEYS: &[&str] = &[
-    "format",
-    "documents",
-    "read_timeout_ms",
-    "stream_idle_timeout_ms",
-    "connect_timeout_ms",
-    "keepalive_interval_ms",
-    "keepalive_timeout_ms",
-    "connections",
-    "http2",
-    "max_frame_bytes",
-    "tls",
-];
-const TLS_KEYS: &[&str] = &[
-    "ca",
-    "client_cert",
-    "client_key",
-    "ca_pem",
-    "ca_file",
-    "client_cert_pem",
-    "client_cert_file",
-    "client_key_pem",
-    "client_key_file",
-];
+/// The client options document, as `zizq_client_new` takes it (JSON).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientOptionsDoc {
+    format: Option<Format>,
+    documents: Option<Format>,
+    read_timeout_ms: Option<Millis>,
+    stream_idle_timeout_ms: Option<Millis>,
+    connect_timeout_ms: Option<Millis>,
+    keepalive_interval_ms: Option<Millis>,
+    keepalive_timeout_ms: Option<Millis>,
+    connections: Option<Bounded<1, 64>>,
+    http2: Option<bool>,
+    max_frame_bytes: Option<Bounded<64, { 1 << 32 }>>,
+    tls: Option<TlsOptionsDoc>,
+}
+
+/// The `tls` map of the client options. `ca`, `client_cert` and
+/// `client_key` hold PEM text (recognised by its armour) or a file path, so
+/// that shims need not tell them apart; the `_pem` / `_file` keys say which.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a map of TLS options")]
+struct TlsOptionsDoc {
+    ca: Option<String>,
+    ca_pem: Option<String>,
+    ca_file: Option<String>,
+    client_cert: Option<String>,
+    client_cert_pem: Option<String>,
+    client_cert_file: Option<String>,
+    client_key: Option<String>,
+    client_key_pem: Option<String>,
+    client_key_file: Option<String>,
+}
 
 impl ClientOptions {
     /// Parse the JSON options document (empty input = defaults). Null values
     /// mean "default".
     pub fn from_json(bytes: &[u8]) -> Result<ClientOptions> {
-        let mut options = ClientOptions::default();
         let map = codec::decode_args(Format::Json, bytes)
             .map_err(|e| Error::invalid(format!("client options: {}", e.message)))?;
-        codec::check_keys(&map, OPTION_KEYS, "client options")?;
-        for (key, value) in &map {
-            if value.is_null() {
-                continue;
-            }
-            match key.as_str() {
-                "format" => options.format = Format::parse(str_option(key, value)?)?,
-                "documents" => options.documents = Some(Format::parse(str_option(key, value)?)?),
-                "read_timeout_ms" => options.read_timeout = duration_option(key, value)?,
-                "stream_idle_timeout_ms" => {
-                    options.stream_idle_timeout = duration_option(key, value)?
-                }
-                "connect_timeout_ms" => options.connect_timeout = duration_option(key, value)?,
-                "keepalive_interval_ms" => {
-                    options.keepalive_interval = Some(duration_option(key, value)?)
-                }
-                "keepalive_timeout_ms" => {
-                    options.keepalive_timeout = Some(duration_option(key, value)?)
-                }
-                "connections" => {
-                    options.connections = uint_option(key, value, 1, 64)? as usize;
-                }
-                "http2" => {
-                    options.http2 = value
-                        .as_bool()
-                        .ok_or_else(|| Error::invalid("option `http2` must be a boolean"))?
-                }
-                "max_frame_bytes" => {
-                    options.max_frame_bytes = uint_option(key, value, 64, 1 << 32)? as usize
-                }
-                "tls" => options.tls = tls_options(value)?,
-                _ => unreachable!("keys checked above"),
-            }
-        }
-        Ok(options)
+        let doc: ClientOptionsDoc = options::from_map(map, "client options")?;
+        let defaults = ClientOptions::default();
+        let duration = |ms: Option<Millis>, default| ms.map_or(default, |Millis(d)| d);
+        Ok(ClientOptions {
+            format: doc.format.unwrap_or(defaults.format),
+            documents: doc.documents,
+            read_timeout: duration(doc.read_timeout_ms, defaults.read_timeout),
+            stream_idle_timeout: duration(doc.stream_idle_timeout_ms, defaults.stream_idle_timeout),
+            connect_timeout: duration(doc.connect_timeout_ms, defaults.connect_timeout),
+            keepalive_interval: doc.keepalive_interval_ms.map(|Millis(d)| d),
+            keepalive_timeout: doc.keepalive_timeout_ms.map(|Millis(d)| d),
+            connections: doc
+                .connections
+                .map_or(defaults.connections, |Bounded(n)| n as usize),
+            http2: doc.http2.unwrap_or(defaults.http2),
+            max_frame_bytes: doc
+                .max_frame_bytes
+                .map_or(defaults.max_frame_bytes, |Bounded(n)| n as usize),
+            tls: doc.tls.map(tls_options).transpose()?.unwrap_or_default(),
+        })
     }
 
     /// Keep-alive of request connections: by default a silent connection
@@ -128,54 +122,15 @@ impl ClientOptions {
     }
 }
 
-fn str_option<'a>(key: &str, value: &'a Value) -> Result<&'a str> {
-    value
-        .as_str()
-        .ok_or_else(|| Error::invalid(format!("option `{key}` must be a string")))
-}
-
-fn uint_option(key: &str, value: &Value, min: u64, max: u64) -> Result<u64> {
-    value
-        .as_u64()
-        .filter(|n| (min..=max).contains(n))
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "option `{key}` must be an integer between {min} and {max}"
-            ))
-        })
-}
-
-fn duration_option(key: &str, value: &Value) -> Result<Duration> {
-    let ms = value
-        .as_f64()
-        .filter(|ms| ms.is_finite() && *ms > 0.0 && *ms < 1e12)
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "option `{key}` must be a positive number of milliseconds"
-            ))
-        })?;
-    Ok(Duration::from_micros((ms * 1000.0) as u64))
-}
-
-fn tls_options(value: &Value) -> Result<TlsOptions> {
-    let map = value
-        .as_object()
-        .ok_or_else(|| Error::invalid("option `tls` must be a map"))?;
-    codec::check_keys(map, TLS_KEYS, "TLS options")?;
-    let get = |key: &str| -> Result<Option<String>> {
-        match map.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(Error::invalid(format!(
-                "TLS option `{key}` must be a string"
-            ))),
-        }
-    };
-    // `ca`, `client_cert`, `client_key`: PEM text (recognised by its
-    // armour) or a file path, so that shims need not tell them apart.
-    let either = |key: &str| -> Result<(Option<String>, Option<String>)> {
-        let (pem, file) = (get(&format!("{key}_pem"))?, get(&format!("{key}_file"))?);
-        match get(key)? {
+/// The TLS options, each source given once: `ca` or `ca_pem`/`ca_file`...
+fn tls_options(doc: TlsOptionsDoc) -> Result<TlsOptions> {
+    fn either(
+        key: &str,
+        any: Option<String>,
+        pem: Option<String>,
+        file: Option<String>,
+    ) -> Result<(Option<String>, Option<String>)> {
+        match any {
             None => Ok((pem, file)),
             Some(_) if pem.is_some() || file.is_some() => Err(Error::invalid(format!(
                 "TLS options: give `{key}` or `{key}_pem`/`{key}_file`, not both"
@@ -183,10 +138,20 @@ fn tls_options(value: &Value) -> Result<TlsOptions> {
             Some(v) if v.contains("-----BEGIN") => Ok((Some(v), None)),
             Some(v) => Ok((None, Some(v))),
         }
-    };
-    let (ca_pem, ca_file) = either("ca")?;
-    let (client_cert_pem, client_cert_file) = either("client_cert")?;
-    let (client_key_pem, client_key_file) = either("client_key")?;
+    }
+    let (ca_pem, ca_file) = either("ca", doc.ca, doc.ca_pem, doc.ca_file)?;
+    let (client_cert_pem, client_cert_file) = either(
+        "client_cert",
+        doc.client_cert,
+        doc.client_cert_pem,
+        doc.client_cert_file,
+    )?;
+    let (client_key_pem, client_key_file) = either(
+        "client_key",
+        doc.client_key,
+        doc.client_key_pem,
+        doc.client_key_file,
+    )?;
     Ok(TlsOptions {
         ca_pem,
         ca_file,

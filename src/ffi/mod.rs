@@ -246,6 +246,36 @@ pub extern "C" fn zizq_abi_version() -> u32 {
     ZIZQ_ABI_VERSION
 }
 
+/// The ABI of this library, described as JSON (UTF-8, NUL-terminated, static
+/// storage; never NULL): statuses (`value`, `name`, `description`,
+/// `category`, `transience`, `retryable`), enums, struct fields in order with
+/// their C types, opaque handle types, callback types, every function's
+/// signature, integer constants, the keys of the client (`client`, `tls`),
+/// take and worker option documents (`options`) and the keys of
+/// `zizq_worker_stats` (`worker_stats`). Language bindings read it at load
+/// time so that they describe exactly the library they loaded; the same text
+/// is installed beside the header as `zizq.abi.json`.
+#[no_mangle]
+pub extern "C" fn zizq_abi_description() -> *const c_char {
+    ABI_DESCRIPTION.as_ptr()
+}
+
+/// `include/zizq.abi.json`, which build.rs writes from the sources before
+/// this crate compiles.
+const ABI_DESCRIPTION: &CStr = match CStr::from_bytes_with_nul(
+    concat!(
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/include/zizq.abi.json"
+        )),
+        "\0"
+    )
+    .as_bytes(),
+) {
+    Ok(s) => s,
+    Err(_) => panic!("the ABI description holds a NUL byte"),
+};
+
 /// The name of a status constant, e.g. `"ZIZQ_E_NOT_FOUND"`; `"ZIZQ_UNKNOWN"`
 /// for values this library does not define. Never NULL; static storage.
 #[no_mangle]

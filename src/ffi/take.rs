@@ -144,13 +144,6 @@ unsafe fn stream_arg<'a>(ptr: *const zizq_take_stream) -> Result<&'a TakeStream>
     Ok(&unsafe { live_handle(ptr, "stream") }?.stream)
 }
 
-/// Parse take options from the client's format.
-fn take_options(client: &crate::client::Client, doc: &[u8], what: &str) -> Result<TakeOptions> {
-    let map = crate::codec::decode_args(client.documents(), doc)?;
-    crate::codec::check_keys(&map, &["prefetch", "queues", "worker_id"], what)?;
-    TakeOptions::parse(&map, what)
-}
-
 /// Open a take stream. `doc` (may be empty): `{"prefetch": n (default 1,
 /// 0 = unlimited), "queues": [names] (default all), "worker_id": "..."}`.
 /// Returns once the server accepted the stream (HTTP 200); a refusal is
@@ -170,7 +163,7 @@ pub unsafe extern "C" fn zizq_take_open(
         // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
         // readable bytes (# Safety above).
         let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
-        let options = take_options(client, doc, "take_open")?;
+        let options = TakeOptions::parse(client.documents(), doc, "take_open")?;
         // SAFETY: `out` is NULL or writable (# Safety above).
         let out = unsafe { out_arg(out, "out") }?;
         let stream = TakeStream::open(client, &options)?;
@@ -290,7 +283,7 @@ pub unsafe extern "C" fn zizq_take_jobs(
         // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
         // readable bytes (# Safety above).
         let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
-        let options = take_options(client, doc, "take_jobs")?;
+        let options = TakeOptions::parse(client.documents(), doc, "take_jobs")?;
         let on_job = on_job
             .ok_or_else(|| Error::new(Status::ZIZQ_E_NULL_ARG, "`on_job` must not be NULL"))?;
         let stream = TakeStream::open(client, &options)?;

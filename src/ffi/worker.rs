@@ -7,7 +7,6 @@ use super::{
     boundary, bytes_arg, free_handle, live_handle, new_handle, out_arg, segment_arg, write_buf,
     zizq_buf, Handle,
 };
-use crate::codec;
 use crate::error::{zizq_status, Result};
 use crate::runtime::timeout_from_ms;
 use crate::worker::{Worker, WorkerOptions};
@@ -65,8 +64,7 @@ pub unsafe extern "C" fn zizq_worker_new(
         // SAFETY: `client` is NULL or a live client, `doc` NULL or `doc_len`
         // readable bytes (# Safety above).
         let (client, doc) = unsafe { (client_arg(client)?, bytes_arg(doc, doc_len, "doc")?) };
-        let map = codec::decode_args(client.documents(), doc)?;
-        let options = WorkerOptions::parse(&map)?;
+        let options = WorkerOptions::parse(client.documents(), doc)?;
         // SAFETY: `out` is NULL or writable (# Safety above).
         let out = unsafe { out_arg(out, "out") }?;
         let worker = Worker::start(client, options)?;

@@ -8,7 +8,7 @@ mod options;
 mod pump;
 
 pub use job::Job;
-pub use options::TakeOptions;
+pub use options::{Queues, TakeOptions};
 pub(crate) use pump::{open, pump, JobSink};
 
 use crate::client::Client;

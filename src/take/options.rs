@@ -1,8 +1,10 @@
 //! Take options: which queues, how many unacknowledged jobs, the worker id.
 
 use crate::api::query_string;
-use crate::codec;
-use crate::error::{Error, Result};
+use crate::codec::{self, Format};
+use crate::error::Result;
+use crate::options::{self, Bounded};
+use serde::Deserialize;
 use serde_json::Value;
 
 /// What to take: `{"prefetch": n, "queues": [...], "worker_id": "..."}`.
@@ -13,40 +15,68 @@ pub struct TakeOptions {
     pub worker_id: Option<String>,
 }
 
-impl TakeOptions {
-    pub fn parse(map: &serde_json::Map<String, Value>, what: &str) -> Result<TakeOptions> {
-        let mut options = TakeOptions {
-            prefetch: 1,
-            ..Default::default()
+/// The take options document of `zizq_take_open` and `zizq_take_jobs`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TakeOptionsDoc {
+    prefetch: Option<Bounded<0, { u64::MAX }>>,
+    queues: Option<Queues>,
+    worker_id: Option<String>,
+}
+
+/// The queues to take from: one name, or a list of them. Names are joined
+/// with ',' in the take request, so they may not hold one.
+#[derive(Clone, Debug, Default)]
+pub struct Queues(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for Queues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let refuse = || {
+            serde::de::Error::custom(
+                "must be a queue name or a list of non-empty names without ','",
+            )
         };
-        for (key, value) in map {
-            match (key.as_str(), value) {
-                (_, Value::Null) => {}
-                ("prefetch", Value::Number(n)) if n.is_u64() => {
-                    options.prefetch = n.as_u64().unwrap_or(1)
-                }
-                ("queues", Value::String(q)) => options.queues = vec![q.clone()],
-                ("queues", Value::Array(items)) => {
-                    options.queues = items
-                        .iter()
-                        .map(|q| match q {
-                            Value::String(q) if !q.contains(',') && !q.is_empty() => Ok(q.clone()),
-                            _ => Err(Error::invalid(format!(
-                                "{what}: `queues` must hold non-empty names without ','"
-                            ))),
-                        })
-                        .collect::<Result<_>>()?
-                }
-                ("worker_id", Value::String(id)) => options.worker_id = Some(id.clone()),
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "{what}: invalid option `{key}` ({})",
-                        codec::kind(value)
-                    )))
-                }
-            }
+        let names = match Value::deserialize(d)? {
+            Value::String(name) => vec![name],
+            Value::Array(items) => items
+                .into_iter()
+                .map(|item| match item {
+                    Value::String(name) if !name.is_empty() && !name.contains(',') => Ok(name),
+                    _ => Err(refuse()),
+                })
+                .collect::<std::result::Result<_, _>>()?,
+            _ => return Err(refuse()),
+        };
+        Ok(Queues(names))
+    }
+}
+
+impl TakeOptions {
+    /// Parse a take options document in `format` (empty = defaults:
+    /// prefetch 1, every queue). `what` names the call in errors.
+    pub fn parse(format: Format, doc: &[u8], what: &str) -> Result<TakeOptions> {
+        let doc: TakeOptionsDoc = options::from_map(codec::decode_args(format, doc)?, what)?;
+        Ok(TakeOptions::new(
+            doc.prefetch.map(|Bounded(n)| n),
+            doc.queues,
+            doc.worker_id,
+            1,
+        ))
+    }
+
+    /// Take options from their parts, `default_prefetch` standing in for a
+    /// prefetch not given.
+    pub fn new(
+        prefetch: Option<u64>,
+        queues: Option<Queues>,
+        worker_id: Option<String>,
+        default_prefetch: u64,
+    ) -> TakeOptions {
+        TakeOptions {
+            prefetch: prefetch.unwrap_or(default_prefetch),
+            queues: queues.unwrap_or_default().0,
+            worker_id,
         }
-        Ok(options)
     }
 
     /// `/jobs/take?prefetch=N[&queue=a,b]`

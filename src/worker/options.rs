@@ -1,12 +1,13 @@
-//! Worker options, from a document in the client's format.
+//! Worker options, from a document in the client's document format.
 
-use crate::codec;
+use crate::codec::{self, Format};
 use crate::error::{Error, Result};
-use crate::take::TakeOptions;
-use serde_json::{Map, Value};
+use crate::options::{self, Bounded};
+use crate::take::{Queues, TakeOptions};
+use serde::Deserialize;
 use std::time::Duration;
 
-/// Worker options, from a document in the client's format.
+/// Worker options, from a document in the client's document format.
 #[derive(Clone, Debug)]
 pub struct WorkerOptions {
     pub take: TakeOptions,
@@ -17,68 +18,48 @@ pub struct WorkerOptions {
     pub shutdown_timeout: Duration,
 }
 
-const OPTION_KEYS: &[&str] = &[
-    "queues",
-    "prefetch",
-    "concurrency",
-    "worker_id",
-    "max_ack_batch",
-    "ack_concurrency",
-    "backoff_min_ms",
-    "backoff_max_ms",
-    "shutdown_timeout_ms",
-];
+/// The worker options document of `zizq_worker_new`: the take options
+/// (with another prefetch default) and the worker's own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkerOptionsDoc {
+    queues: Option<Queues>,
+    prefetch: Option<Bounded<0, { u64::MAX }>>,
+    concurrency: Option<Bounded<1, 100_000>>,
+    worker_id: Option<String>,
+    max_ack_batch: Option<Bounded<1, 1000>>,
+    ack_concurrency: Option<Bounded<1, 64>>,
+    backoff_min_ms: Option<Bounded<1, 3_600_000>>,
+    backoff_max_ms: Option<Bounded<1, 3_600_000>>,
+    shutdown_timeout_ms: Option<Bounded<0, 86_400_000>>,
+}
 
 impl WorkerOptions {
-    pub fn parse(map: &Map<String, Value>) -> Result<WorkerOptions> {
-        codec::check_keys(map, OPTION_KEYS, "worker options")?;
-        let mut take_map = Map::new();
-        for key in ["queues", "prefetch", "worker_id"] {
-            if let Some(v) = map.get(key) {
-                take_map.insert(key.into(), v.clone());
-            }
-        }
-        let mut take = TakeOptions::parse(&take_map, "worker options")?;
-        let int = |key: &str, default: u64, min: u64, max: u64| -> Result<u64> {
-            match map.get(key) {
-                None | Some(Value::Null) => Ok(default),
-                Some(v) => v
-                    .as_u64()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| {
-                        Error::invalid(format!(
-                            "worker option `{key}` must be an integer between {min} and {max}"
-                        ))
-                    }),
-            }
-        };
+    /// Parse a worker options document in `format` (empty = defaults).
+    pub fn parse(format: Format, doc: &[u8]) -> Result<WorkerOptions> {
+        let what = "worker options";
+        let doc: WorkerOptionsDoc = options::from_map(codec::decode_args(format, doc)?, what)?;
+        let millis = |ms: Option<u64>, default| Duration::from_millis(ms.unwrap_or(default));
         // How many host threads or fibers handle jobs: without a `prefetch`,
         // the server may send each of them two (one running, one waiting),
         // or 10 in all to a worker that does not say.
-        let concurrency = map
-            .get("concurrency")
-            .is_some_and(|v| !v.is_null())
-            .then(|| int("concurrency", 1, 1, 100_000))
-            .transpose()?;
-        if map.get("prefetch").is_none_or(|v| v.is_null()) {
-            take.prefetch = concurrency.map_or(10, |n| 2 * n);
-        }
+        let default_prefetch = doc.concurrency.map_or(10, |Bounded(n)| 2 * n);
         let options = WorkerOptions {
-            take,
-            max_ack_batch: int("max_ack_batch", 1000, 1, 1000)? as usize,
-            ack_concurrency: int("ack_concurrency", 4, 1, 64)? as usize,
-            backoff_min: Duration::from_millis(int("backoff_min_ms", 500, 1, 3_600_000)?),
-            backoff_max: Duration::from_millis(int("backoff_max_ms", 30_000, 1, 3_600_000)?),
-            shutdown_timeout: Duration::from_millis(int(
-                "shutdown_timeout_ms",
-                30_000,
-                0,
-                86_400_000,
-            )?),
+            take: TakeOptions::new(
+                doc.prefetch.map(|Bounded(n)| n),
+                doc.queues,
+                doc.worker_id,
+                default_prefetch,
+            ),
+            max_ack_batch: doc.max_ack_batch.map_or(1000, |Bounded(n)| n as usize),
+            ack_concurrency: doc.ack_concurrency.map_or(4, |Bounded(n)| n as usize),
+            backoff_min: millis(doc.backoff_min_ms.map(|Bounded(n)| n), 500),
+            backoff_max: millis(doc.backoff_max_ms.map(|Bounded(n)| n), 30_000),
+            shutdown_timeout: millis(doc.shutdown_timeout_ms.map(|Bounded(n)| n), 30_000),
         };
         if options.backoff_min > options.backoff_max {
             return Err(Error::invalid(
-                "worker option `backoff_min_ms` exceeds `backoff_max_ms`",
+                "worker options: `backoff_min_ms` exceeds `backoff_max_ms`",
             ));
         }
         Ok(options)

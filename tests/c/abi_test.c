@@ -88,6 +88,9 @@ static void control(zizq_client *c, const char *method, const char *path, const 
 
 static void test_basics(void) {
     EXPECT(zizq_abi_version() == ZIZQ_ABI_VERSION);
+    /* The description names itself among the functions it lists. */
+    EXPECT(zizq_abi_description()[0] == '{');
+    EXPECT(strstr(zizq_abi_description(), "\"zizq_abi_description\"") != NULL);
     EXPECT(strncmp(zizq_version(), "libzizq/", 8) == 0);
     EXPECT(strcmp(zizq_status_name(ZIZQ_E_NOT_FOUND), "ZIZQ_E_NOT_FOUND") == 0);
     EXPECT(strcmp(zizq_status_name(12345), "ZIZQ_UNKNOWN") == 0);

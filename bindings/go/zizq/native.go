@@ -41,6 +41,13 @@ func LibraryVersion() string {
 	return C.GoString(C.zizq_version())
 }
 
+// ABIDescription is the loaded libzizq's description of its C ABI, as
+// JSON (zizq_abi_description): statuses, structs, function signatures, the
+// option keys and the worker's stats keys.
+func ABIDescription() string {
+	return C.GoString(C.zizq_abi_description())
+}
+
 // Format is the wire format of every document a Client exchanges with the
 // server, and the format of an error body.
 type Format int

@@ -9,6 +9,7 @@ for jobs) never stops the other Python threads.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 from ctypes import (
     POINTER,
@@ -22,67 +23,14 @@ from ctypes import (
     c_void_p,
 )
 from pathlib import Path
+from typing import Any
 
 #: The C ABI version this package was written for (ZIZQ_ABI_VERSION).
 ABI_VERSION: int = 1
 
-# zizq_format values.
-FORMAT_NONE = 0
-FORMAT_JSON = 1
-FORMAT_MSGPACK = 2
-FORMATS = {"json": FORMAT_JSON, "msgpack": FORMAT_MSGPACK}
-
-# zizq_status values (stable, never reused).
-STATUS_NAMES: dict[int, str] = {
-    0: "ZIZQ_OK",
-    1: "ZIZQ_E_NULL_ARG",
-    2: "ZIZQ_E_INVALID_ARG",
-    3: "ZIZQ_E_DECODE",
-    4: "ZIZQ_E_NOT_FOUND",
-    5: "ZIZQ_E_CLIENT",
-    6: "ZIZQ_E_SERVER",
-    7: "ZIZQ_E_CONNECTION",
-    8: "ZIZQ_E_TIMEOUT",
-    9: "ZIZQ_E_TLS",
-    10: "ZIZQ_E_STREAM",
-    11: "ZIZQ_E_CLOSED",
-    12: "ZIZQ_E_CANCELLED",
-    13: "ZIZQ_E_FORKED",
-    14: "ZIZQ_E_PANIC",
-    15: "ZIZQ_E_UNEXPECTED_STATUS",
-    16: "ZIZQ_E_FRAME_TOO_LARGE",
-    17: "ZIZQ_E_BUSY",
-    18: "ZIZQ_E_STREAM_ENDED",
-    19: "ZIZQ_E_RESOURCE",
-}
-OK = 0
-E_CLOSED = 11
-E_TIMEOUT = 8
-E_STREAM_ENDED = 18
-
 
 class LibraryError(ImportError):
     """libzizq could not be found or loaded, or has another C ABI version."""
-
-
-class Buf(ctypes.Structure):
-    """zizq_buf: bytes owned by libzizq, released with zizq_buf_free."""
-
-    _fields_ = [("data", c_void_p), ("len", c_size_t), ("cap", c_size_t)]
-
-
-class JobStruct(ctypes.Structure):
-    """zizq_job: one job of a batch."""
-
-    _fields_ = [
-        ("id", c_char_p),
-        ("type", c_char_p),
-        ("queue", c_char_p),
-        ("doc", c_void_p),
-        ("doc_len", c_size_t),
-        ("priority", c_uint32),
-        ("attempts", c_uint32),
-    ]
 
 
 def library_path() -> str:
@@ -108,8 +56,9 @@ try:
 except OSError as exc:
     raise LibraryError(f"cannot load libzizq from {PATH!r}: {exc}") from exc
 
-# Checked before any other function is declared: a library of another ABI
-# may lack functions, or have them with other signatures.
+# The two functions declared by hand: the ABI version is checked before
+# anything else (a library of another ABI may lack functions, or have them
+# with other signatures), then the library describes the rest of its ABI.
 try:
     lib.zizq_abi_version.restype = c_uint32
     lib.zizq_abi_version.argtypes = []
@@ -121,101 +70,115 @@ if _found != ABI_VERSION:
         f"{PATH} has C ABI version {_found}, but this zizq package needs version "
         f"{ABI_VERSION}: install a matching libzizq"
     )
+try:
+    lib.zizq_abi_description.restype = c_char_p
+    lib.zizq_abi_description.argtypes = []
+except AttributeError as exc:
+    raise LibraryError(f"{PATH} is too old for this zizq package (no zizq_abi_description)") from exc
 
-_h = c_void_p  # any opaque handle
-_err = POINTER(c_void_p)  # zizq_error **
-_out = POINTER(c_void_p)  # handle **
-_buf = POINTER(Buf)
-_doc = (c_char_p, c_size_t)
-_st = c_int32
+#: The loaded library's description of its ABI (include/zizq.abi.json).
+DESCRIPTION: dict[str, Any] = json.loads(lib.zizq_abi_description())
 
-SIGNATURES = {
-    "zizq_version": (c_char_p, []),
-    "zizq_status_name": (c_char_p, [c_int32]),
-    "zizq_status_str": (c_char_p, [c_int32]),
-    "zizq_buf_free": (None, [_buf]),
-    "zizq_client_new": (_st, [c_char_p, *_doc, _out, _err]),
-    "zizq_client_close": (_st, [_h]),
-    "zizq_client_close_streams": (_st, [_h]),
-    "zizq_client_free": (None, [_h]),
-    "zizq_client_derive": (_st, [_h, _out, _err]),
-    "zizq_client_cancel": (_st, [_h]),
-    "zizq_client_format": (c_int32, [_h]),
-    "zizq_client_document_format": (c_int32, [_h]),
-    "zizq_client_url": (_st, [_h, _buf, _err]),
-    "zizq_list_cron_groups": (_st, [_h, _buf, _err]),
-    "zizq_get_cron_group": (_st, [_h, c_char_p, _buf, _err]),
-    "zizq_replace_cron_group": (_st, [_h, c_char_p, *_doc, _buf, _err]),
-    "zizq_update_cron_group": (_st, [_h, c_char_p, *_doc, _buf, _err]),
-    "zizq_delete_cron_group": (_st, [_h, c_char_p, _err]),
-    "zizq_delete_all_crons": (_st, [_h, POINTER(c_int64), _err]),
-    "zizq_add_cron_group_entry": (_st, [_h, c_char_p, *_doc, _buf, _err]),
-    "zizq_get_cron_group_entry": (_st, [_h, c_char_p, c_char_p, _buf, _err]),
-    "zizq_replace_cron_group_entry": (_st, [_h, c_char_p, c_char_p, *_doc, _buf, _err]),
-    "zizq_update_cron_group_entry": (_st, [_h, c_char_p, c_char_p, *_doc, _buf, _err]),
-    "zizq_delete_cron_group_entry": (_st, [_h, c_char_p, c_char_p, _err]),
-    "zizq_doc_transcode": (_st, [c_int32, c_int32, *_doc, _buf, _err]),
-    "zizq_doc_get_str": (_st, [c_int32, *_doc, c_char_p, _buf, _err]),
-    "zizq_doc_get_int": (_st, [c_int32, *_doc, c_char_p, POINTER(c_int64), _err]),
-    "zizq_doc_get_len": (_st, [c_int32, *_doc, c_char_p, POINTER(c_size_t), _err]),
-    "zizq_error_status": (c_int32, [_h]),
-    "zizq_error_http_status": (c_uint16, [_h]),
-    "zizq_error_message": (c_char_p, [_h]),
-    "zizq_error_body": (c_void_p, [_h, POINTER(c_size_t)]),
-    "zizq_error_body_format": (c_int32, [_h]),
-    "zizq_error_retryable": (c_bool, [_h]),
-    "zizq_error_outcome_unknown": (c_bool, [_h]),
-    "zizq_error_free": (None, [_h]),
-    "zizq_enqueue": (_st, [_h, *_doc, _buf, _err]),
-    "zizq_enqueue_bulk": (_st, [_h, *_doc, _buf, _err]),
-    "zizq_get_job": (_st, [_h, c_char_p, _buf, _err]),
-    "zizq_list_jobs": (_st, [_h, *_doc, _buf, _err]),
-    "zizq_count_jobs": (_st, [_h, *_doc, POINTER(c_int64), _err]),
-    "zizq_update_job": (_st, [_h, c_char_p, *_doc, _buf, _err]),
-    "zizq_update_all_jobs": (_st, [_h, *_doc, POINTER(c_int64), _err]),
-    "zizq_delete_job": (_st, [_h, c_char_p, _err]),
-    "zizq_delete_all_jobs": (_st, [_h, *_doc, POINTER(c_int64), _err]),
-    "zizq_report_success": (_st, [_h, c_char_p, _err]),
-    "zizq_report_success_bulk": (_st, [_h, *_doc, _err]),
-    "zizq_report_failure": (_st, [_h, c_char_p, *_doc, _buf, _err]),
-    "zizq_list_errors": (_st, [_h, c_char_p, *_doc, _buf, _err]),
-    "zizq_get_error": (_st, [_h, c_char_p, c_uint32, _buf, _err]),
-    "zizq_parser_new": (_st, [c_int32, c_size_t, _out, _err]),
-    "zizq_parser_feed": (_st, [_h, *_doc, _out, _err]),
-    "zizq_parser_finish": (_st, [_h, _err]),
-    "zizq_parser_free": (None, [_h]),
-    "zizq_frames_len": (c_size_t, [_h]),
-    "zizq_frames_get": (_st, [_h, c_size_t, POINTER(c_void_p), POINTER(c_size_t)]),
-    "zizq_frames_free": (None, [_h]),
-    "zizq_health": (_st, [_h, _buf, _err]),
-    "zizq_server_version": (_st, [_h, _buf, _err]),
-    "zizq_get_queues": (_st, [_h, _buf, _err]),
-    "zizq_erase_all_data": (_st, [_h, _err]),
-    "zizq_get_path": (_st, [_h, c_char_p, _buf, _err]),
-    "zizq_request": (_st, [_h, c_char_p, c_char_p, *_doc, POINTER(c_uint16), _buf, _err]),
-    "zizq_batch_len": (c_size_t, [_h]),
-    "zizq_batch_jobs": (POINTER(JobStruct), [_h]),
-    "zizq_batch_get": (POINTER(JobStruct), [_h, c_size_t]),
-    "zizq_batch_free": (None, [_h]),
-    "zizq_take_open": (_st, [_h, *_doc, _out, _err]),
-    "zizq_take_next": (_st, [_h, c_size_t, c_int64, _out, _err]),
-    "zizq_take_wakeup": (_st, [_h]),
-    "zizq_take_fd": (c_int32, [_h]),
-    "zizq_take_free": (None, [_h]),
-    "zizq_worker_new": (_st, [_h, *_doc, _out, _err]),
-    "zizq_worker_next": (_st, [_h, c_size_t, c_int64, _out, _err]),
-    "zizq_worker_ack": (_st, [_h, c_char_p, _err]),
-    "zizq_worker_nack": (_st, [_h, c_char_p, *_doc, _err]),
-    "zizq_worker_wakeup": (_st, [_h]),
-    "zizq_worker_shutdown": (_st, [_h, c_int64, _err]),
-    "zizq_worker_stats": (_st, [_h, _buf, _err]),
-    "zizq_worker_free": (None, [_h]),
+# zizq_status values (stable, never reused), and each one's kind of failure,
+# which picks the exception class (errors.CLASSES).
+STATUS_NAMES: dict[int, str] = {s["value"]: s["name"] for s in DESCRIPTION["statuses"]}
+STATUSES: dict[str, int] = {name: value for value, name in STATUS_NAMES.items()}
+CATEGORIES: dict[str, str] = {s["name"]: s["category"] for s in DESCRIPTION["statuses"]}
+OK = STATUSES["ZIZQ_OK"]
+E_CLOSED = STATUSES["ZIZQ_E_CLOSED"]
+E_TIMEOUT = STATUSES["ZIZQ_E_TIMEOUT"]
+E_STREAM_ENDED = STATUSES["ZIZQ_E_STREAM_ENDED"]
+
+# The document formats, by lower-case name ("json", "msgpack"), and the
+# value zizq_error_body_format gives a body that is not a document.
+FORMATS: dict[str, int] = {
+    name.removeprefix("ZIZQ_FORMAT_").lower(): value
+    for name, value in DESCRIPTION["enums"]["zizq_format"].items()
 }
+FORMAT_NONE = FORMATS.pop("none")
+FORMAT_JSON = FORMATS["json"]
+FORMAT_MSGPACK = FORMATS["msgpack"]
 
-for _name, (_restype, _argtypes) in SIGNATURES.items():
-    _function = getattr(lib, _name)
-    _function.restype = _restype
-    _function.argtypes = _argtypes
+# ctypes spellings of the C types that the description uses. A pointer to
+# an opaque handle is a c_void_p; strings and documents given to libzizq are
+# bytes (c_char_p); bytes returned by libzizq are addresses (c_void_p).
+_SCALARS: dict[str, Any] = {
+    "void": None,
+    "bool": c_bool,
+    "int32_t": c_int32,
+    "int64_t": c_int64,
+    "uint16_t": c_uint16,
+    "uint32_t": c_uint32,
+    "size_t": c_size_t,
+    "zizq_status": c_int32,
+    "zizq_format": c_int32,
+    "const char *": c_char_p,
+    "void *": c_void_p,
+}
+_OPAQUE = set(DESCRIPTION["opaque"])
+_CALLBACKS = set(DESCRIPTION["callbacks"])
+
+
+def ctype(c_type: str, returned: bool = False) -> Any:
+    """The ctypes type for a C type of the description; KeyError if unknown.
+    Callbacks are declared as plain pointers: this package passes none."""
+    if c_type in _SCALARS:
+        return _SCALARS[c_type]
+    if c_type == "const uint8_t *" or c_type == "uint8_t *":
+        return c_void_p if returned or c_type == "uint8_t *" else c_char_p
+    if c_type in _CALLBACKS:
+        return c_void_p
+    if c_type.endswith("*"):
+        pointee = c_type[:-1].rstrip().removeprefix("const ")
+        if pointee in _OPAQUE:
+            return c_void_p
+        if pointee in _STRUCTS:
+            return POINTER(_STRUCTS[pointee])
+        if pointee.endswith("*"):  # zizq_client **, const uint8_t **...
+            return POINTER(c_void_p)
+        return POINTER(ctype(pointee))
+    raise KeyError(c_type)
+
+
+def _fields(struct: str) -> list[tuple[str, Any]]:
+    """A struct's ``_fields_`` from the description."""
+    return [(f["name"], ctype(f["type"], returned=True)) for f in DESCRIPTION["structs"][struct]]
+
+
+class Buf(ctypes.Structure):
+    """zizq_buf: bytes owned by libzizq, released with zizq_buf_free."""
+
+    _fields_ = _fields("zizq_buf")
+
+
+class JobStruct(ctypes.Structure):
+    """zizq_job: one job of a batch."""
+
+    _fields_ = _fields("zizq_job")
+
+
+_STRUCTS: dict[str, Any] = {"zizq_buf": Buf, "zizq_job": JobStruct}
+
+
+def _declare() -> list[str]:
+    """Declare every function the library describes; return the names of
+    those with a C type this package cannot spell (left undeclared; a
+    test checks that there are none)."""
+    undeclared = []
+    for function in DESCRIPTION["functions"]:
+        try:
+            restype = ctype(function["returns"], returned=True)
+            argtypes = [ctype(arg["type"]) for arg in function["args"]]
+        except KeyError:
+            undeclared.append(function["name"])
+            continue
+        declared = getattr(lib, function["name"])
+        declared.restype = restype
+        declared.argtypes = argtypes
+    return undeclared
+
+
+UNDECLARED = _declare()
 
 
 def version() -> str:

@@ -63,28 +63,19 @@ class StreamError(Error):
     """The take stream was refused, cut or malformed."""
 
 
-# zizq_status name -> exception class, as the Ruby shim's errors.rb maps
-# them (Ruby's ArgumentError is Python's ValueError).
+# Kind of failure (each status's ``category`` in libzizq's ABI description)
+# -> exception class, as the Ruby shim's errors.rb maps them (Ruby's
+# ArgumentError is Python's ValueError).
 CLASSES: dict[str, type[Exception]] = {
-    "ZIZQ_E_NULL_ARG": ValueError,
-    "ZIZQ_E_INVALID_ARG": ValueError,
-    "ZIZQ_E_DECODE": Error,
-    "ZIZQ_E_NOT_FOUND": NotFoundError,
-    "ZIZQ_E_CLIENT": ClientError,
-    "ZIZQ_E_SERVER": ServerError,
-    "ZIZQ_E_UNEXPECTED_STATUS": ResponseError,
-    "ZIZQ_E_CONNECTION": ConnectionError,
-    "ZIZQ_E_TIMEOUT": ConnectionError,
-    "ZIZQ_E_TLS": ConnectionError,
-    "ZIZQ_E_CLOSED": ConnectionError,
-    "ZIZQ_E_CANCELLED": ConnectionError,
-    "ZIZQ_E_STREAM": StreamError,
-    "ZIZQ_E_STREAM_ENDED": StreamError,
-    "ZIZQ_E_FRAME_TOO_LARGE": StreamError,
-    "ZIZQ_E_BUSY": StreamError,
-    "ZIZQ_E_FORKED": Error,
-    "ZIZQ_E_PANIC": Error,
-    "ZIZQ_E_RESOURCE": Error,
+    "argument": ValueError,
+    "decode": Error,
+    "not_found": NotFoundError,
+    "client": ClientError,
+    "server": ServerError,
+    "response": ResponseError,
+    "connection": ConnectionError,
+    "stream": StreamError,
+    "internal": Error,
 }
 
 
@@ -92,7 +83,7 @@ def from_native(status: int, error: int | None) -> Exception:
     """The exception for a failed call: ``status`` and the ``zizq_error *``
     it wrote (None when it wrote none), which is released here."""
     name = _native.STATUS_NAMES.get(status, f"status {status}")
-    klass = CLASSES.get(name, Error)
+    klass = CLASSES.get(_native.CATEGORIES.get(name, ""), Error)
     if not error:
         exc = klass(f"libzizq call failed ({name})")
     else:

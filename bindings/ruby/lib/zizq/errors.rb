@@ -63,32 +63,24 @@ module Zizq
 
   # Turns a failed libzizq call into the matching Ruby exception.
   module Errors
+    # Kind of failure (each status's `category` in libzizq's ABI
+    # description) -> exception class.
     CLASSES = {
-      ZIZQ_E_NULL_ARG: ArgumentError,
-      ZIZQ_E_INVALID_ARG: ArgumentError,
-      ZIZQ_E_DECODE: Error,
-      ZIZQ_E_NOT_FOUND: NotFoundError,
-      ZIZQ_E_CLIENT: ClientError,
-      ZIZQ_E_SERVER: ServerError,
-      ZIZQ_E_UNEXPECTED_STATUS: ResponseError,
-      ZIZQ_E_CONNECTION: ConnectionError,
-      ZIZQ_E_TIMEOUT: ConnectionError,
-      ZIZQ_E_TLS: ConnectionError,
-      ZIZQ_E_CLOSED: ConnectionError,
-      ZIZQ_E_CANCELLED: ConnectionError,
-      ZIZQ_E_STREAM: StreamError,
-      ZIZQ_E_STREAM_ENDED: StreamError,
-      ZIZQ_E_FRAME_TOO_LARGE: StreamError,
-      ZIZQ_E_BUSY: StreamError,
-      ZIZQ_E_FORKED: Error,
-      ZIZQ_E_PANIC: Error,
-      ZIZQ_E_RESOURCE: Error
+      argument: ArgumentError,
+      decode: Error,
+      not_found: NotFoundError,
+      client: ClientError,
+      server: ServerError,
+      response: ResponseError,
+      connection: ConnectionError,
+      stream: StreamError,
+      internal: Error
     }.freeze
 
     # Build the exception for `status` from the `zizq_error *` the call
     # wrote (NULL when it wrote none), and release that error object.
     def self.from_native(status, error)
-      klass = CLASSES.fetch(status, Error)
+      klass = CLASSES.fetch(Native::CATEGORIES[status], Error)
       return klass.new("libzizq call failed (#{status})") if error.null?
 
       begin

@@ -1,10 +1,13 @@
 # frozen_string_literal: true
 
 require "ffi"
+require "json"
 require_relative "native_library"
 
 module Zizq
-  # The C API of libzizq (include/zizq.h), attached with ruby-ffi.
+  # The C API of libzizq (include/zizq.h), attached with ruby-ffi from the
+  # description the loaded library gives of its own ABI
+  # (`zizq_abi_description`), so that nothing here is copied from the header.
   #
   # Every function that can touch the network or wait is attached with
   # `blocking: true`, so the calling thread releases the GVL and other Ruby
@@ -28,171 +31,81 @@ module Zizq
             "needs version #{ABI_VERSION}: install a matching libzizq"
     end
 
-    enum :zizq_status, [
-      :ZIZQ_OK, 0,
-      :ZIZQ_E_NULL_ARG, 1,
-      :ZIZQ_E_INVALID_ARG, 2,
-      :ZIZQ_E_DECODE, 3,
-      :ZIZQ_E_NOT_FOUND, 4,
-      :ZIZQ_E_CLIENT, 5,
-      :ZIZQ_E_SERVER, 6,
-      :ZIZQ_E_CONNECTION, 7,
-      :ZIZQ_E_TIMEOUT, 8,
-      :ZIZQ_E_TLS, 9,
-      :ZIZQ_E_STREAM, 10,
-      :ZIZQ_E_CLOSED, 11,
-      :ZIZQ_E_CANCELLED, 12,
-      :ZIZQ_E_FORKED, 13,
-      :ZIZQ_E_PANIC, 14,
-      :ZIZQ_E_UNEXPECTED_STATUS, 15,
-      :ZIZQ_E_FRAME_TOO_LARGE, 16,
-      :ZIZQ_E_BUSY, 17,
-      :ZIZQ_E_STREAM_ENDED, 18,
-      :ZIZQ_E_RESOURCE, 19
-    ]
+    attach_function :zizq_abi_description, [], :string
+    # The loaded library's description of its ABI (include/zizq.abi.json):
+    # the statuses, structs and functions below are declared from it.
+    DESCRIPTION = JSON.parse(zizq_abi_description).freeze
 
-    # `zizq_format` values, as taken by `zizq_parser_new` and returned by
-    # `zizq_error_body_format` (0, not a document, is left out).
-    FORMATS = { json: 1, msgpack: 2 }.freeze
+    statuses = DESCRIPTION.fetch("statuses")
+    enum :zizq_status, statuses.flat_map { |status| [status.fetch("name").to_sym, status.fetch("value")] }
+
+    # Each status's kind of failure (e.g. `ZIZQ_E_NOT_FOUND: :not_found`),
+    # which picks the exception class (Errors::CLASSES).
+    CATEGORIES = statuses.to_h { |s| [s.fetch("name").to_sym, s.fetch("category").to_sym] }.freeze
+
+    # The document formats by lower-case name, as taken by `zizq_parser_new`
+    # and returned by `zizq_error_body_format` (which gives
+    # `ZIZQ_FORMAT_NONE`, left out here, for a body that is not a document).
+    FORMATS = DESCRIPTION.fetch("enums").fetch("zizq_format")
+                         .to_h { |name, value| [name.delete_prefix("ZIZQ_FORMAT_").downcase.to_sym, value] }
+                         .except(:none)
+                         .freeze
+
+    SCALARS = {
+      "void" => :void, "bool" => :bool, "int32_t" => :int32, "int64_t" => :int64,
+      "uint16_t" => :uint16, "uint32_t" => :uint32, "size_t" => :size_t,
+      "zizq_status" => :zizq_status, "zizq_format" => :int32,
+      "const char *" => :string
+    }.freeze
+    private_constant :SCALARS
+
+    # The ruby-ffi type for a C type of the description (nil if unknown).
+    # Documents passed in are read from Ruby strings in place (:buffer_in);
+    # every other pointer (handles, out-parameters, callbacks) is a pointer.
+    def self.ffi_type(c_type, returned: false)
+      return :buffer_in if c_type == "const uint8_t *" && !returned
+      return :pointer if c_type.end_with?("*") && c_type != "const char *"
+
+      SCALARS.fetch(c_type) { DESCRIPTION.fetch("callbacks").key?(c_type) ? :pointer : nil }
+    end
+
+    def self.layout_of(struct)
+      DESCRIPTION.fetch("structs").fetch(struct).flat_map do |field|
+        [field.fetch("name").to_sym, ffi_type(field.fetch("type"), returned: true)]
+      end
+    end
 
     # A byte buffer owned by libzizq (`zizq_buf`).
     class Buf < FFI::Struct
-      layout :data, :pointer, :len, :size_t, :cap, :size_t
+      layout(*Native.layout_of("zizq_buf"))
     end
 
     # One job of a batch (`zizq_job`). Only the document is read: it holds
     # every field, and decoding it once is cheaper than reading each.
     class Job < FFI::Struct
-      layout :id, :pointer,
-             :type, :pointer,
-             :queue, :pointer,
-             :doc, :pointer,
-             :doc_len, :size_t,
-             :priority, :uint32,
-             :attempts, :uint32
+      layout(*Native.layout_of("zizq_job"))
     end
 
-    # Shorthands for the argument lists below.
-    typedef :pointer, :handle
-    typedef :pointer, :error_out
-    typedef :buffer_in, :doc
+    # Calls that may wait (on the network, a stream, a worker) release the
+    # GVL: they are the ones that report failures through a `zizq_error **`,
+    # except those below, which only queue work or read local state and
+    # return at once on every job (releasing the GVL would only add cost).
+    AT_ONCE = %w[zizq_worker_ack zizq_worker_nack zizq_worker_stats].freeze
 
-    attach_function :zizq_version, [], :string
-    attach_function :zizq_buf_free, [:pointer], :void
+    # Attach every function the library describes; the names of those with
+    # a C type this binding cannot spell are left in UNATTACHED (a test
+    # checks that there are none).
+    UNATTACHED = DESCRIPTION.fetch("functions").filter_map do |function|
+      name = function.fetch("name")
+      next if name == "zizq_abi_version" || name == "zizq_abi_description"
 
-    # Errors.
-    attach_function :zizq_error_http_status, [:pointer], :uint16
-    attach_function :zizq_error_message, [:pointer], :string
-    attach_function :zizq_error_body, %i[pointer pointer], :pointer
-    attach_function :zizq_error_body_format, %i[pointer], :int32
-    attach_function :zizq_error_retryable, [:pointer], :bool
-    attach_function :zizq_error_outcome_unknown, [:pointer], :bool
-    attach_function :zizq_error_free, [:pointer], :void
+      types = function.fetch("args").map { |arg| ffi_type(arg.fetch("type")) }
+      returns = ffi_type(function.fetch("returns"), returned: true)
+      next name if types.include?(nil) || returns.nil?
 
-    # Clients.
-    attach_function :zizq_client_new, %i[string doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_client_close, [:handle], :zizq_status
-    attach_function :zizq_client_close_streams, [:handle], :zizq_status
-    attach_function :zizq_client_free, [:handle], :void
-
-    # Jobs.
-    attach_function :zizq_enqueue, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_enqueue_bulk, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_get_job, %i[handle string pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_list_jobs, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_count_jobs, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_update_job, %i[handle string doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_update_all_jobs, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_delete_job, %i[handle string error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_delete_all_jobs, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_report_success, %i[handle string error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_report_success_bulk, %i[handle doc size_t error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_report_failure, %i[handle string doc size_t pointer error_out],
-                    :zizq_status, blocking: true
-    attach_function :zizq_list_errors, %i[handle string doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_get_error, %i[handle string uint32 pointer error_out], :zizq_status,
-                    blocking: true
-
-    # Server.
-    attach_function :zizq_health, %i[handle pointer error_out], :zizq_status, blocking: true
-    attach_function :zizq_server_version, %i[handle pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_get_queues, %i[handle pointer error_out], :zizq_status, blocking: true
-    attach_function :zizq_erase_all_data, %i[handle error_out], :zizq_status, blocking: true
-    attach_function :zizq_get_path, %i[handle string pointer error_out], :zizq_status,
-                    blocking: true
-
-    # Crons.
-    attach_function :zizq_list_cron_groups, %i[handle pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_get_cron_group, %i[handle string pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_replace_cron_group, %i[handle string doc size_t pointer error_out],
-                    :zizq_status, blocking: true
-    attach_function :zizq_update_cron_group, %i[handle string doc size_t pointer error_out],
-                    :zizq_status, blocking: true
-    attach_function :zizq_delete_cron_group, %i[handle string error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_delete_all_crons, %i[handle pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_add_cron_group_entry, %i[handle string doc size_t pointer error_out],
-                    :zizq_status, blocking: true
-    attach_function :zizq_get_cron_group_entry, %i[handle string string pointer error_out],
-                    :zizq_status, blocking: true
-    attach_function :zizq_replace_cron_group_entry,
-                    %i[handle string string doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_update_cron_group_entry,
-                    %i[handle string string doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_delete_cron_group_entry, %i[handle string string error_out],
-                    :zizq_status, blocking: true
-
-    # Batches of jobs (from take streams and workers).
-    attach_function :zizq_batch_len, [:pointer], :size_t
-    attach_function :zizq_batch_jobs, [:pointer], :pointer
-    attach_function :zizq_batch_free, [:pointer], :void
-
-    # Take streams.
-    attach_function :zizq_take_open, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_take_next, %i[handle size_t int64 pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_take_free, [:handle], :void
-
-    # Workers.
-    attach_function :zizq_worker_new, %i[handle doc size_t pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_worker_next, %i[handle size_t int64 pointer error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_worker_ack, %i[handle string error_out], :zizq_status
-    attach_function :zizq_worker_nack, %i[handle string doc size_t error_out], :zizq_status
-    attach_function :zizq_worker_wakeup, [:handle], :zizq_status
-    attach_function :zizq_worker_shutdown, %i[handle int64 error_out], :zizq_status,
-                    blocking: true
-    attach_function :zizq_worker_stats, %i[handle pointer error_out], :zizq_status
-    attach_function :zizq_worker_free, [:handle], :void
-
-    # Stream parser.
-    attach_function :zizq_parser_new, %i[int32 size_t pointer error_out], :zizq_status
-    attach_function :zizq_parser_feed, %i[handle doc size_t pointer error_out], :zizq_status
-    attach_function :zizq_parser_finish, %i[handle error_out], :zizq_status
-    attach_function :zizq_parser_free, [:handle], :void
-    attach_function :zizq_frames_len, [:pointer], :size_t
-    attach_function :zizq_frames_get, %i[pointer size_t pointer pointer], :zizq_status
-    attach_function :zizq_frames_free, [:pointer], :void
+      fallible = function.fetch("args").any? { |arg| arg.fetch("type") == "zizq_error **" }
+      attach_function name.to_sym, types, returns, blocking: fallible && !AT_ONCE.include?(name)
+      nil
+    end.freeze
   end
 end

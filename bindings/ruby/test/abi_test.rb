@@ -1,0 +1,42 @@
+# frozen_string_literal: true
+
+require_relative "test_helper"
+
+# The FFI layer agrees with the ABI the loaded libzizq describes
+# (`zizq_abi_description`): every described function attached, every
+# function the gem calls described, every kind of failure mapped to an
+# exception class.
+class AbiTest < Minitest::Test
+  DESCRIPTION = Zizq::Native::DESCRIPTION
+  FUNCTIONS = DESCRIPTION.fetch("functions").to_h { |f| [f.fetch("name"), f] }
+
+  def test_every_described_function_is_attached
+    assert_empty Zizq::Native::UNATTACHED, "C types this gem cannot spell"
+    FUNCTIONS.each_key { |name| assert_respond_to Zizq::Native, name }
+  end
+
+  def test_every_function_called_is_described
+    called = Dir.glob(File.join(RUBY_ROOT, "lib", "**", "*.rb")).flat_map do |file|
+      File.read(file).scan(/(?:Native\.|:)(zizq_\w+)/).flatten
+    end.uniq - ["zizq_status"]
+    refute_empty called
+    assert_empty called - FUNCTIONS.keys, "called but not in libzizq's ABI"
+    Zizq::Native::AT_ONCE.each { |name| assert_includes FUNCTIONS.keys, name }
+  end
+
+  def test_every_kind_of_failure_has_an_exception_class
+    kinds = DESCRIPTION.fetch("statuses").map { |s| s.fetch("category").to_sym }.uniq - [:ok]
+    assert_equal kinds.sort, Zizq::Errors::CLASSES.keys.sort
+    DESCRIPTION.fetch("statuses").drop(1).each do |status|
+      error = Zizq::Errors.from_native(status.fetch("name").to_sym, FFI::Pointer::NULL)
+      assert_instance_of Zizq::Errors::CLASSES.fetch(status.fetch("category").to_sym), error
+    end
+  end
+
+  def test_structs_follow_the_description
+    { Zizq::Native::Buf => "zizq_buf", Zizq::Native::Job => "zizq_job" }.each do |struct, name|
+      fields = DESCRIPTION.fetch("structs").fetch(name).map { |f| f.fetch("name").to_sym }
+      assert_equal fields, struct.members
+    end
+  end
+end
