@@ -2,12 +2,15 @@
 //! C ABI changes, restricts the shared library's exports to `zizq_*` and
 //! gives it the SONAME `libzizq.so.MAJOR`. The header's version macros come
 //! from the Cargo version (the one place it is set). `make check-header`
-//! fails when the committed header is stale. It also writes the ABI's
+//! fails when the committed header is stale. The header is grouped into
+//! sections, one per file of `src/ffi` (see `build/sections.rs`). It also writes the ABI's
 //! machine-readable description, `include/zizq.abi.json` (see `build/abi.rs`),
 //! which the library returns from `zizq_abi_description()`.
 
 #[path = "build/abi.rs"]
 mod abi;
+#[path = "build/sections.rs"]
+mod sections;
 
 use std::path::PathBuf;
 
@@ -16,6 +19,7 @@ fn main() {
     // The description reads option and stats structs wherever they live.
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=build/abi.rs");
+    println!("cargo:rerun-if-changed=build/sections.rs");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=include/preamble.h");
     println!("cargo:rerun-if-changed=zizq.map");
@@ -58,7 +62,9 @@ fn main() {
             return;
         }
     };
-    write_if_changed(&dir.join("include/zizq.h"), &header);
+    let header = String::from_utf8(header).expect("cbindgen writes UTF-8");
+    let header = sections::add(&header, &dir.join("src/ffi"));
+    write_if_changed(&dir.join("include/zizq.h"), header.as_bytes());
 }
 
 /// Write `bytes` to `path` unless it holds them already (an unchanged file

@@ -11,9 +11,19 @@
  * Status     Every fallible call returns a `zizq_status`; `ZIZQ_OK` (0) is
  *            success. Values are stable and never reused; `zizq_status_name()`
  *            names them. Output parameters are written only on success.
+ *            `ZIZQ_E_RESOURCE` means a system resource was unavailable
+ *            (threads, descriptors), `ZIZQ_E_PANIC` a bug caught inside the
+ *            library. `include/zizq.abi.json` (also returned by
+ *            `zizq_abi_description()`) lists each status with its category
+ *            and whether it is retryable by default.
  *
  * Errors     Fallible calls take a last argument `zizq_error **err` that may
- *            be NULL. On failure, if `err` is not NULL, `*err` receives a new
+ *            be NULL. The few calls that can only fail on a NULL handle, a
+ *            handle from a parent process or an index out of range take no
+ *            `err`; each says so (`zizq_client_close`, `zizq_client_cancel`,
+ *            `zizq_client_close_streams`, `zizq_take_wakeup`,
+ *            `zizq_take_close`, `zizq_worker_wakeup`, `zizq_frames_get`,
+ *            `zizq_error_status`). On failure, if `err` is not NULL, `*err` receives a new
  *            error object (HTTP status, the server's message, the raw body,
  *            whether retrying the call is safe and could succeed, whether the
  *            request may have been acted on with no answer saying so) which
@@ -36,10 +46,14 @@
  *            and that has not been freed.
  *
  * Documents  Arguments that the Ruby `Zizq::Client` passes as keywords travel
- *            as one document (a map) in the client's format: MessagePack by
- *            default, or JSON (`{"format":"json"}` at creation). Responses are
- *            the server's documents in the same format. Times are integer
- *            milliseconds since the Unix epoch. Client options are always JSON.
+ *            as one document (a map) in the client's document format:
+ *            MessagePack by default, or JSON (`{"format":"json"}` at
+ *            creation). Responses are the server's documents in the same
+ *            format. The client option `documents` sets the document format
+ *            apart from the wire's (e.g. JSON documents over a MessagePack
+ *            wire; libzizq converts). Times are integer milliseconds since
+ *            the Unix epoch; a job's `backoff` and `retention` may also be
+ *            given in seconds. Client options are always JSON.
  *
  * Threads    A `zizq_client` is thread safe and meant to be shared: calls from
  *            many threads run concurrently over shared HTTP/2 connections.

@@ -11,9 +11,19 @@
  * Status     Every fallible call returns a `zizq_status`; `ZIZQ_OK` (0) is
  *            success. Values are stable and never reused; `zizq_status_name()`
  *            names them. Output parameters are written only on success.
+ *            `ZIZQ_E_RESOURCE` means a system resource was unavailable
+ *            (threads, descriptors), `ZIZQ_E_PANIC` a bug caught inside the
+ *            library. `include/zizq.abi.json` (also returned by
+ *            `zizq_abi_description()`) lists each status with its category
+ *            and whether it is retryable by default.
  *
  * Errors     Fallible calls take a last argument `zizq_error **err` that may
- *            be NULL. On failure, if `err` is not NULL, `*err` receives a new
+ *            be NULL. The few calls that can only fail on a NULL handle, a
+ *            handle from a parent process or an index out of range take no
+ *            `err`; each says so (`zizq_client_close`, `zizq_client_cancel`,
+ *            `zizq_client_close_streams`, `zizq_take_wakeup`,
+ *            `zizq_take_close`, `zizq_worker_wakeup`, `zizq_frames_get`,
+ *            `zizq_error_status`). On failure, if `err` is not NULL, `*err` receives a new
  *            error object (HTTP status, the server's message, the raw body,
  *            whether retrying the call is safe and could succeed, whether the
  *            request may have been acted on with no answer saying so) which
@@ -36,10 +46,14 @@
  *            and that has not been freed.
  *
  * Documents  Arguments that the Ruby `Zizq::Client` passes as keywords travel
- *            as one document (a map) in the client's format: MessagePack by
- *            default, or JSON (`{"format":"json"}` at creation). Responses are
- *            the server's documents in the same format. Times are integer
- *            milliseconds since the Unix epoch. Client options are always JSON.
+ *            as one document (a map) in the client's document format:
+ *            MessagePack by default, or JSON (`{"format":"json"}` at
+ *            creation). Responses are the server's documents in the same
+ *            format. The client option `documents` sets the document format
+ *            apart from the wire's (e.g. JSON documents over a MessagePack
+ *            wire; libzizq converts). Times are integer milliseconds since
+ *            the Unix epoch; a job's `backoff` and `retention` may also be
+ *            given in seconds. Client options are always JSON.
  *
  * Threads    A `zizq_client` is thread safe and meant to be shared: calls from
  *            many threads run concurrently over shared HTTP/2 connections.
@@ -79,8 +93,63 @@
 // reports the loaded library's.
 #define ZIZQ_VERSION "0.1.0"
 
+/*
+ * CONTENTS
+ *
+ * Versions, status names and buffers
+ *   zizq_version zizq_abi_version zizq_abi_description zizq_status_name
+ *   zizq_status_str zizq_buf_free
+ *
+ * Clients: create, derive, cancel, close, free
+ *   zizq_client_new zizq_client_close zizq_client_free zizq_client_derive
+ *   zizq_client_cancel zizq_client_close_streams zizq_client_format
+ *   zizq_client_document_format zizq_client_url
+ *
+ * Cron groups and entries (a Pro feature)
+ *   zizq_list_cron_groups zizq_get_cron_group zizq_replace_cron_group
+ *   zizq_update_cron_group zizq_delete_cron_group zizq_delete_all_crons
+ *   zizq_add_cron_group_entry zizq_get_cron_group_entry
+ *   zizq_replace_cron_group_entry zizq_update_cron_group_entry
+ *   zizq_delete_cron_group_entry
+ *
+ * Document helpers: transcoding, reading one value by path
+ *   zizq_doc_transcode zizq_doc_get_str zizq_doc_get_int zizq_doc_get_len
+ *
+ * Error objects
+ *   zizq_error_status zizq_error_http_status zizq_error_message
+ *   zizq_error_body zizq_error_body_format zizq_error_retryable
+ *   zizq_error_outcome_unknown zizq_error_free
+ *
+ * Jobs: enqueue, query, update, delete, outcomes, error records
+ *   zizq_enqueue zizq_enqueue_bulk zizq_get_job zizq_list_jobs
+ *   zizq_count_jobs zizq_update_job zizq_update_all_jobs zizq_delete_job
+ *   zizq_delete_all_jobs zizq_report_success zizq_report_success_bulk
+ *   zizq_report_failure zizq_list_errors zizq_get_error
+ *
+ * Stream parser (NDJSON and length-prefixed MessagePack)
+ *   zizq_parser_new zizq_parser_feed zizq_parser_finish zizq_parser_free
+ *   zizq_frames_len zizq_frames_get zizq_frames_free
+ *
+ * Server: health, version, queues, reset, page links, any request
+ *   zizq_health zizq_server_version zizq_get_queues zizq_erase_all_data
+ *   zizq_get_path zizq_request
+ *
+ * Take streams, job batches and the callback loop
+ *   zizq_batch_len zizq_batch_jobs zizq_batch_get zizq_batch_free
+ *   zizq_take_open zizq_take_next zizq_take_wakeup zizq_take_fd
+ *   zizq_take_close zizq_take_free zizq_take_jobs
+ *
+ * Workers: the consumer loop with batched acknowledgements
+ *   zizq_worker_new zizq_worker_next zizq_worker_ack zizq_worker_nack
+ *   zizq_worker_wakeup zizq_worker_shutdown zizq_worker_stats
+ *   zizq_worker_free
+ */
 
-// Version of the C ABI described by this header. Shims refuse a library
+/* ==========================================================================
+ * Types and constants
+ * ========================================================================== */
+
+// Version of the C ABI described by this header. Bindings refuse a library
 // whose `zizq_abi_version()` differs from the value they were written for.
 #define ZIZQ_ABI_VERSION 1
 
@@ -127,7 +196,7 @@ typedef enum zizq_status {
   ZIZQ_E_BUSY = 17,
   // The server ended the take stream cleanly.
   ZIZQ_E_STREAM_ENDED = 18,
-  // The library could not get a system resource it needs (its runtime's
+  // The library could not get a system resource it needs (its I/O
   // threads, an event descriptor); it may pass.
   ZIZQ_E_RESOURCE = 19,
 } zizq_status;
@@ -192,9 +261,11 @@ typedef struct zizq_job {
   // Queue name, NUL-terminated.
   const char *queue;
   // The whole job document (id, type, queue, priority, status, payload,
-  // ready_at, attempts, dequeued_at...) in the client's format.
+  // ready_at, attempts, dequeued_at...) in the client's document format.
   const uint8_t *doc;
+  // Length of `doc` in bytes.
   size_t doc_len;
+  // The job's priority (lower runs first), as in the document.
   uint32_t priority;
   // Failures recorded so far (0 on the first delivery).
   uint32_t attempts;
@@ -213,6 +284,10 @@ extern "C" {
 
 // Version string of the library and its main dependencies.
 const char *zizq_version(void);
+
+/* ==========================================================================
+ * Versions, status names and buffers
+ * ========================================================================== */
 
 // The ABI version of this library (`ZIZQ_ABI_VERSION` of its header).
 uint32_t zizq_abi_version(void);
@@ -240,6 +315,10 @@ const char *zizq_status_str(int32_t status);
 // # Safety
 // `buf` is NULL or a buffer filled by libzizq (or emptied by this function).
 void zizq_buf_free(struct zizq_buf *buf);
+
+/* ==========================================================================
+ * Clients: create, derive, cancel, close, free
+ * ========================================================================== */
 
 // Create a client for the server at `url` (e.g. `"http://127.0.0.1:7890"`;
 // `https://` enables TLS).
@@ -278,6 +357,8 @@ enum zizq_status zizq_client_new(const char *url,
 // `ZIZQ_E_CLOSED` promptly, its take streams and workers stop, connections
 // are dropped, and later calls return `ZIZQ_E_CLOSED`. Never blocks.
 // Idempotent. The handle stays valid until `zizq_client_free`.
+// Returns `ZIZQ_OK`, or `ZIZQ_E_NULL_ARG` for NULL; in a fork child it does
+// nothing. No `err` argument: those statuses say all there is to say.
 // # Safety
 // `client` is NULL or a live client.
 enum zizq_status zizq_client_close(const struct zizq_client *client);
@@ -305,15 +386,19 @@ enum zizq_status zizq_client_derive(const struct zizq_client *client,
 // Interrupt the calls in progress through this handle, from any thread:
 // they return `ZIZQ_E_CANCELLED` promptly. Later calls run normally. Take
 // streams and workers are not affected (close them instead).
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+// fork child. No `err` argument: those statuses say all there is to say.
 // # Safety
 // `client` is NULL or a live client.
 enum zizq_status zizq_client_cancel(const struct zizq_client *client);
 
 // End every take stream of this client (opened through it or any handle
 // derived from it), including those still connecting, and keep the client
-// usable: the seed's `cleanup_internal_clients`. A waiting
+// usable (the Ruby client's `cleanup_internal_clients`). A waiting
 // `zizq_take_next` returns `ZIZQ_E_CLOSED`, `zizq_take_jobs` returns;
 // workers are not affected. Any thread.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+// fork child. No `err` argument: those statuses say all there is to say.
 // # Safety
 // `client` is NULL or a live client.
 enum zizq_status zizq_client_close_streams(const struct zizq_client *client);
@@ -336,6 +421,10 @@ enum zizq_format zizq_client_document_format(const struct zizq_client *client);
 enum zizq_status zizq_client_url(const struct zizq_client *client,
                                  struct zizq_buf *out,
                                  struct zizq_error **err);
+
+/* ==========================================================================
+ * Cron groups and entries (a Pro feature)
+ * ========================================================================== */
 
 // `*out`: `{"crons": [group names]}`.
 //
@@ -440,7 +529,7 @@ enum zizq_status zizq_get_cron_group_entry(const struct zizq_client *client,
 
 // Create or replace one entry. `doc`: `{expression, job, timezone?,
 // paused?}`. The name is `entry` (sent in the body as the server requires);
-// a `name` key in `doc` is refused, as the seed's keywords refuse it.
+// a `name` key in `doc` is refused, as the Ruby client's keywords refuse it.
 //
 // After an unknown outcome a retry is safe (a PUT sets the same entry).
 // # Safety
@@ -481,6 +570,10 @@ enum zizq_status zizq_delete_cron_group_entry(const struct zizq_client *client,
                                               const char *group,
                                               const char *entry,
                                               struct zizq_error **err);
+
+/* ==========================================================================
+ * Document helpers: transcoding, reading one value by path
+ * ========================================================================== */
 
 // Re-encode a document from format `from` to format `to` (`zizq_format`
 // values), e.g. MessagePack to JSON for printing, or JSON written by hand
@@ -532,7 +625,13 @@ enum zizq_status zizq_doc_get_len(int32_t format,
                                   size_t *out,
                                   struct zizq_error **err);
 
+/* ==========================================================================
+ * Error objects
+ * ========================================================================== */
+
 // The status of the failed call.
+// `ZIZQ_E_NULL_ARG` for NULL. It reads an error object, so it takes no
+// `err` argument.
 // # Safety
 // `err` is NULL or a live error object.
 enum zizq_status zizq_error_status(const struct zizq_error *err);
@@ -598,6 +697,10 @@ bool zizq_error_outcome_unknown(const struct zizq_error *err);
 // `err` may be NULL; otherwise it is a live error object, used by no other
 // call during or after this one.
 void zizq_error_free(struct zizq_error *err);
+
+/* ==========================================================================
+ * Jobs: enqueue, query, update, delete, outcomes, error records
+ * ========================================================================== */
 
 // Enqueue one job. `doc`: `{type, queue, payload, priority?, ready_at?,
 // retry_limit?, backoff?, retention?, unique_key?, unique_while?, batch?}`.
@@ -805,6 +908,10 @@ enum zizq_status zizq_get_error(const struct zizq_client *client,
                                 struct zizq_buf *out,
                                 struct zizq_error **err);
 
+/* ==========================================================================
+ * Stream parser (NDJSON and length-prefixed MessagePack)
+ * ========================================================================== */
+
 // Create a parser. `format`: a `zizq_format` value. `max_frame`: largest
 // accepted frame in bytes (0 = 64 MiB); a longer frame fails with
 // `ZIZQ_E_FRAME_TOO_LARGE` instead of being buffered.
@@ -850,6 +957,9 @@ size_t zizq_frames_len(const struct zizq_frames *frames);
 
 // Frame `index`: `*data`/`*len` receive its bytes, valid until
 // `zizq_frames_free`.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for a NULL argument or
+// `ZIZQ_E_INVALID_ARG` for an index out of range. No `err` argument:
+// those statuses say all there is to say.
 // # Safety
 // Any pointer may be NULL; otherwise `frames` is a live frames object, `data`
 // and `len` are writable.
@@ -863,6 +973,10 @@ enum zizq_status zizq_frames_get(const struct zizq_frames *frames,
 // `frames` may be NULL; otherwise it is a live frames object, used by no other
 // call during or after this one.
 void zizq_frames_free(struct zizq_frames *frames);
+
+/* ==========================================================================
+ * Server: health, version, queues, reset, page links, any request
+ * ========================================================================== */
 
 // `*out`: `{"status": "ok"}`.
 //
@@ -936,6 +1050,10 @@ enum zizq_status zizq_request(const struct zizq_client *client,
                               struct zizq_buf *out,
                               struct zizq_error **err);
 
+/* ==========================================================================
+ * Take streams, job batches and the callback loop
+ * ========================================================================== */
+
 // Number of jobs in the batch (0 for NULL).
 // # Safety
 // `batch` is NULL or a live batch.
@@ -988,6 +1106,8 @@ enum zizq_status zizq_take_next(const struct zizq_take_stream *stream,
 
 // Make the current (or next) `zizq_take_next` return at once with no batch.
 // Any thread.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+// fork child. No `err` argument: those statuses say all there is to say.
 // # Safety
 // `stream` is NULL or a live stream.
 enum zizq_status zizq_take_wakeup(const struct zizq_take_stream *stream);
@@ -1002,6 +1122,8 @@ int32_t zizq_take_fd(const struct zizq_take_stream *stream);
 // Close the stream: the connection is dropped (the server puts jobs that
 // were not acknowledged back in their queue) and a waiting
 // `zizq_take_next` returns `ZIZQ_E_CLOSED`. Any thread; idempotent.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+// fork child. No `err` argument: those statuses say all there is to say.
 // # Safety
 // `stream` is NULL or a live stream.
 enum zizq_status zizq_take_close(const struct zizq_take_stream *stream);
@@ -1030,7 +1152,11 @@ enum zizq_status zizq_take_jobs(const struct zizq_client *client,
                                 void *userdata,
                                 struct zizq_error **err);
 
-// Start a worker. `doc` (client's format, may be empty): `queues` (array,
+/* ==========================================================================
+ * Workers: the consumer loop with batched acknowledgements
+ * ========================================================================== */
+
+// Start a worker. `doc` (client's document format, may be empty): `queues` (array,
 // default all), `concurrency` (how many threads or fibers of the caller
 // handle jobs, 1 to 100000), `prefetch` (unacknowledged jobs the server may
 // send; default 2 × `concurrency`, or 10 without `concurrency`; 0 =
@@ -1092,6 +1218,8 @@ enum zizq_status zizq_worker_nack(const struct zizq_worker *worker,
                                   struct zizq_error **err);
 
 // Make every thread waiting in `zizq_worker_next` return at once.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+// fork child. No `err` argument: those statuses say all there is to say.
 // # Safety
 // `worker` is NULL or a live worker.
 enum zizq_status zizq_worker_wakeup(const struct zizq_worker *worker);
@@ -1109,7 +1237,7 @@ enum zizq_status zizq_worker_shutdown(const struct zizq_worker *worker,
                                       int64_t timeout_ms,
                                       struct zizq_error **err);
 
-// Counters as a map in the client's format: `state` (`running`,
+// Counters as a map in the client's document format: `state` (`running`,
 // `stopping`, `stopped`, `failed`), `taken` (jobs received), `handed_out`
 // (handouts by `zizq_worker_next`; a job the server redelivered is handed
 // out again), `acked` (jobs the server confirmed completed by this worker's

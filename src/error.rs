@@ -54,7 +54,7 @@ pub enum zizq_status {
     ZIZQ_E_BUSY = 17,
     /// The server ended the take stream cleanly.
     ZIZQ_E_STREAM_ENDED = 18,
-    /// The library could not get a system resource it needs (its runtime's
+    /// The library could not get a system resource it needs (its I/O
     /// threads, an event descriptor); it may pass.
     ZIZQ_E_RESOURCE = 19,
 }

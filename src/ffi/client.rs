@@ -1,3 +1,5 @@
+//! Header section: Clients: create, derive, cancel, close, free.
+//!
 //! Client handles: create, inspect, close, free.
 
 use super::error::zizq_error;
@@ -116,6 +118,8 @@ pub unsafe extern "C" fn zizq_client_new(
 /// `ZIZQ_E_CLOSED` promptly, its take streams and workers stop, connections
 /// are dropped, and later calls return `ZIZQ_E_CLOSED`. Never blocks.
 /// Idempotent. The handle stays valid until `zizq_client_free`.
+/// Returns `ZIZQ_OK`, or `ZIZQ_E_NULL_ARG` for NULL; in a fork child it does
+/// nothing. No `err` argument: those statuses say all there is to say.
 /// # Safety
 /// `client` is NULL or a live client.
 #[no_mangle]
@@ -176,6 +180,8 @@ pub unsafe extern "C" fn zizq_client_derive(
 /// Interrupt the calls in progress through this handle, from any thread:
 /// they return `ZIZQ_E_CANCELLED` promptly. Later calls run normally. Take
 /// streams and workers are not affected (close them instead).
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+/// fork child. No `err` argument: those statuses say all there is to say.
 /// # Safety
 /// `client` is NULL or a live client.
 #[no_mangle]
@@ -189,9 +195,11 @@ pub unsafe extern "C" fn zizq_client_cancel(client: *const zizq_client) -> zizq_
 
 /// End every take stream of this client (opened through it or any handle
 /// derived from it), including those still connecting, and keep the client
-/// usable: the seed's `cleanup_internal_clients`. A waiting
+/// usable (the Ruby client's `cleanup_internal_clients`). A waiting
 /// `zizq_take_next` returns `ZIZQ_E_CLOSED`, `zizq_take_jobs` returns;
 /// workers are not affected. Any thread.
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+/// fork child. No `err` argument: those statuses say all there is to say.
 /// # Safety
 /// `client` is NULL or a live client.
 #[no_mangle]

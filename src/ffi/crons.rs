@@ -1,3 +1,5 @@
+//! Header section: Cron groups and entries (a Pro feature).
+//!
 //! Cron operations (a Pro feature of the server: a free server answers 403,
 //! reported as `ZIZQ_E_CLIENT` with HTTP status 403).
 
@@ -210,7 +212,7 @@ pub unsafe extern "C" fn zizq_get_cron_group_entry(
 
 /// Create or replace one entry. `doc`: `{expression, job, timezone?,
 /// paused?}`. The name is `entry` (sent in the body as the server requires);
-/// a `name` key in `doc` is refused, as the seed's keywords refuse it.
+/// a `name` key in `doc` is refused, as the Ruby client's keywords refuse it.
 ///
 /// After an unknown outcome a retry is safe (a PUT sets the same entry).
 /// # Safety

@@ -1,3 +1,5 @@
+//! Header section: Document helpers: transcoding, reading one value by path.
+//!
 //! Small document helpers for C programs, which have no JSON or MessagePack
 //! library of their own at hand: transcoding, and reading one value by path.
 

@@ -1,3 +1,5 @@
+//! Header section: Error objects.
+//!
 //! The error object handed to C callers through `zizq_error **err`.
 
 use super::client::zizq_format;
@@ -22,6 +24,8 @@ impl zizq_error {
 impl Handle for zizq_error {}
 
 /// The status of the failed call.
+/// `ZIZQ_E_NULL_ARG` for NULL. It reads an error object, so it takes no
+/// `err` argument.
 /// # Safety
 /// `err` is NULL or a live error object.
 #[no_mangle]

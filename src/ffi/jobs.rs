@@ -1,4 +1,7 @@
-//! Job operations. Documents (`doc`, `*out`) are in the client's format.
+//! Header section: Jobs: enqueue, query, update, delete, outcomes, error records.
+//!
+//! Job operations. Documents (`doc`, `*out`) are in the client's document
+//! format.
 //! Times are integer milliseconds since the Unix epoch, as on the wire.
 
 use super::client::{call_buf, call_count, call_unit, zizq_client};

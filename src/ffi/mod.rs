@@ -1,3 +1,5 @@
+//! Header section: Versions, status names and buffers.
+//!
 //! The C ABI. Every `extern "C"` item lives in this folder, grouped by area.
 //! Nothing here holds logic beyond argument checks, conversions and the
 //! panic boundary: each export calls one function of the core.
@@ -20,7 +22,7 @@ use error::zizq_error;
 use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Version of the C ABI described by this header. Shims refuse a library
+/// Version of the C ABI described by this header. Bindings refuse a library
 /// whose `zizq_abi_version()` differs from the value they were written for.
 pub const ZIZQ_ABI_VERSION: u32 = 1;
 

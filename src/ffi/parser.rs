@@ -1,3 +1,5 @@
+//! Header section: Stream parser (NDJSON and length-prefixed MessagePack).
+//!
 //! The incremental stream parser, exported so shims can offer the seed's
 //! `parse_ndjson` / `parse_msgpack_stream` on the core's framing.
 
@@ -173,6 +175,9 @@ pub unsafe extern "C" fn zizq_frames_len(frames: *const zizq_frames) -> usize {
 
 /// Frame `index`: `*data`/`*len` receive its bytes, valid until
 /// `zizq_frames_free`.
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for a NULL argument or
+/// `ZIZQ_E_INVALID_ARG` for an index out of range. No `err` argument:
+/// those statuses say all there is to say.
 /// # Safety
 /// Any pointer may be NULL; otherwise `frames` is a live frames object, `data`
 /// and `len` are writable.

@@ -1,3 +1,5 @@
+//! Header section: Server: health, version, queues, reset, page links, any request.
+//!
 //! Server-level operations, page links and the generic request.
 
 use super::client::{call_buf, call_unit, client_arg, zizq_client};

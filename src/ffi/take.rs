@@ -1,3 +1,5 @@
+//! Header section: Take streams, job batches and the callback loop.
+//!
 //! Take streams (pull API), job batches and the callback loop `zizq_take_jobs`.
 
 use super::client::{client_arg, zizq_client};
@@ -21,9 +23,11 @@ pub struct zizq_job {
     /// Queue name, NUL-terminated.
     pub queue: *const c_char,
     /// The whole job document (id, type, queue, priority, status, payload,
-    /// ready_at, attempts, dequeued_at...) in the client's format.
+    /// ready_at, attempts, dequeued_at...) in the client's document format.
     pub doc: *const u8,
+    /// Length of `doc` in bytes.
     pub doc_len: usize,
+    /// The job's priority (lower runs first), as in the document.
     pub priority: u32,
     /// Failures recorded so far (0 on the first delivery).
     pub attempts: u32,
@@ -202,6 +206,8 @@ pub unsafe extern "C" fn zizq_take_next(
 
 /// Make the current (or next) `zizq_take_next` return at once with no batch.
 /// Any thread.
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+/// fork child. No `err` argument: those statuses say all there is to say.
 /// # Safety
 /// `stream` is NULL or a live stream.
 #[no_mangle]
@@ -230,6 +236,8 @@ pub unsafe extern "C" fn zizq_take_fd(stream: *const zizq_take_stream) -> i32 {
 /// Close the stream: the connection is dropped (the server puts jobs that
 /// were not acknowledged back in their queue) and a waiting
 /// `zizq_take_next` returns `ZIZQ_E_CLOSED`. Any thread; idempotent.
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+/// fork child. No `err` argument: those statuses say all there is to say.
 /// # Safety
 /// `stream` is NULL or a live stream.
 #[no_mangle]

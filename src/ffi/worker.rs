@@ -1,3 +1,5 @@
+//! Header section: Workers: the consumer loop with batched acknowledgements.
+//!
 //! Workers: the core's consumer loop (reconnects, batched acks, safe shutdown).
 
 use super::client::{client_arg, zizq_client};
@@ -34,7 +36,7 @@ unsafe fn worker_arg<'a>(ptr: *const zizq_worker) -> Result<&'a Worker> {
     Ok(&unsafe { live_handle(ptr, "worker") }?.worker)
 }
 
-/// Start a worker. `doc` (client's format, may be empty): `queues` (array,
+/// Start a worker. `doc` (client's document format, may be empty): `queues` (array,
 /// default all), `concurrency` (how many threads or fibers of the caller
 /// handle jobs, 1 to 100000), `prefetch` (unacknowledged jobs the server may
 /// send; default 2 × `concurrency`, or 10 without `concurrency`; 0 =
@@ -150,6 +152,8 @@ pub unsafe extern "C" fn zizq_worker_nack(
 }
 
 /// Make every thread waiting in `zizq_worker_next` return at once.
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+/// fork child. No `err` argument: those statuses say all there is to say.
 /// # Safety
 /// `worker` is NULL or a live worker.
 #[no_mangle]
@@ -183,7 +187,7 @@ pub unsafe extern "C" fn zizq_worker_shutdown(
     })
 }
 
-/// Counters as a map in the client's format: `state` (`running`,
+/// Counters as a map in the client's document format: `state` (`running`,
 /// `stopping`, `stopped`, `failed`), `taken` (jobs received), `handed_out`
 /// (handouts by `zizq_worker_next`; a job the server redelivered is handed
 /// out again), `acked` (jobs the server confirmed completed by this worker's
