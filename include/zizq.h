@@ -141,7 +141,7 @@
  *
  * Workers: the consumer loop with batched acknowledgements
  *   zizq_worker_new zizq_worker_next zizq_worker_ack zizq_worker_nack
- *   zizq_worker_wakeup zizq_worker_shutdown zizq_worker_stats
+ *   zizq_worker_fd zizq_worker_wakeup zizq_worker_shutdown zizq_worker_stats
  *   zizq_worker_free
  */
 
@@ -1216,6 +1216,16 @@ enum zizq_status zizq_worker_nack(const struct zizq_worker *worker,
                                   const uint8_t *doc,
                                   size_t doc_len,
                                   struct zizq_error **err);
+
+// A file descriptor that is readable while `zizq_worker_next` would return
+// at once: jobs are buffered, the worker failed, or it is shutting down.
+// For `poll`/`epoll`, asyncio `add_reader`, Ruby `IO#wait_readable` and the
+// like: wait on it, then call `zizq_worker_next` with a zero timeout (with
+// several threads waiting, some may find the jobs taken and wait again).
+// Do not read or close it. -1 for NULL.
+// # Safety
+// `worker` is NULL or a live worker.
+int32_t zizq_worker_fd(const struct zizq_worker *worker);
 
 // Make every thread waiting in `zizq_worker_next` return at once.
 // Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a

@@ -1,8 +1,8 @@
 //! Waiting for shared state on a host thread, for take streams and workers
 //! alike: the state sits behind a mutex, host threads wait on a condition
-//! variable until a check of theirs succeeds or a deadline passes, and an
-//! optional Linux eventfd is readable exactly while the state says a waiter
-//! would return at once, so event loops can `poll` it instead of blocking.
+//! variable until a check of theirs succeeds or a deadline passes, and a
+//! Linux eventfd is readable exactly while the state says a waiter would
+//! return at once, so event loops can `poll` it instead of blocking.
 //!
 //! The wake rules (which state ends a wait, what a wakeup means) belong to
 //! each user: `Readiness` says when the descriptor is readable, and the check
@@ -18,11 +18,11 @@ pub(crate) trait Readiness {
     fn is_ready(&self) -> bool;
 }
 
-/// Shared state, its waiters and its optional readiness descriptor.
+/// Shared state, its waiters and its readiness descriptor.
 pub(crate) struct Ready<S> {
     slot: Mutex<Slot<S>>,
     changed: Condvar,
-    fd: Option<EventFd>,
+    fd: EventFd,
 }
 
 struct Slot<S> {
@@ -32,25 +32,16 @@ struct Slot<S> {
 }
 
 impl<S: Readiness> Ready<S> {
-    /// Without a readiness descriptor.
-    pub(crate) fn new(state: S) -> Self {
-        Self::build(state, None)
-    }
-
-    /// With a readiness descriptor (see `fd`).
-    pub(crate) fn with_fd(state: S) -> Result<Self> {
-        Ok(Self::build(state, Some(EventFd::new()?)))
-    }
-
-    fn build(state: S, fd: Option<EventFd>) -> Self {
-        Ready {
+    /// The state, with its readiness descriptor (see `fd`).
+    pub(crate) fn new(state: S) -> Result<Self> {
+        Ok(Ready {
             slot: Mutex::new(Slot {
                 state,
                 fd_signalled: false,
             }),
             changed: Condvar::new(),
-            fd,
-        }
+            fd: EventFd::new()?,
+        })
     }
 
     /// Lock the state. Dropping the guard brings the descriptor up to date;
@@ -107,15 +98,15 @@ impl<S: Readiness> Ready<S> {
         }
     }
 
-    /// The readiness descriptor, or -1 if there is none. It stays owned here.
+    /// The readiness descriptor. It stays owned here.
     pub(crate) fn fd(&self) -> i32 {
-        self.fd.as_ref().map_or(-1, |fd| fd.0)
+        self.fd.0
     }
 
     /// Make the descriptor readable exactly while the state is ready: a
     /// syscall only when that changes.
     fn sync_fd(&self, slot: &mut Slot<S>) {
-        let Some(fd) = &self.fd else { return };
+        let fd = &self.fd;
         let ready = slot.state.is_ready();
         if ready != slot.fd_signalled {
             if ready {

@@ -382,6 +382,47 @@ fn invalid_worker_options_and_wakeup() {
     w.shutdown(1000).unwrap();
 }
 
+/// `zizq_worker_fd` is readable exactly while `zizq_worker_next` would
+/// return at once: jobs buffered, then shutdown; a wakeup does not count.
+#[test]
+fn worker_fd_follows_readiness() {
+    let env = Env::new();
+    let c = Arc::new(env.client("json"));
+    let w = Worker::new(c.clone(), json!({"queues": ["fd"]})).unwrap();
+    let fd = unsafe { zizq_worker_fd(w.ptr) };
+    assert!(fd >= 0);
+    assert_eq!(unsafe { zizq_worker_fd(ptr::null()) }, -1);
+    let readable = |ms: i32| {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        unsafe { libc::poll(&mut p, 1, ms) == 1 }
+    };
+    assert!(!readable(0));
+    assert_eq!(unsafe { zizq_worker_wakeup(w.ptr) }, S::ZIZQ_OK);
+    assert!(!readable(0), "a wakeup is not readiness");
+
+    seed_jobs(&c, "fd", 2);
+    assert!(readable(5000), "jobs arrived");
+    let mut taken = w.next(0, 0).unwrap();
+    wait_until(5, "both jobs", || {
+        if taken.len() < 2 {
+            taken.extend(w.next(0, 0).unwrap());
+        }
+        taken.len() == 2
+    });
+    assert!(!readable(0), "nothing buffered");
+    for job in &taken {
+        w.ack(&job.id).unwrap();
+    }
+    // Shutting down makes it readable: a waiter would return ZIZQ_E_CLOSED.
+    w.shutdown(5000).unwrap();
+    assert!(readable(0));
+    assert_eq!(w.next(1, 0).unwrap_err().status, S::ZIZQ_E_CLOSED);
+}
+
 /// The server sends at most `prefetch` unacknowledged jobs: a worker that
 /// acks nothing ends up holding exactly that many, the rest stay ready.
 #[test]

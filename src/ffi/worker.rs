@@ -6,8 +6,8 @@ use super::client::{client_arg, zizq_client};
 use super::error::zizq_error;
 use super::take::zizq_batch;
 use super::{
-    boundary, bytes_arg, free_handle, live_handle, new_handle, out_arg, segment_arg, write_buf,
-    zizq_buf, Handle,
+    borrow, boundary, bytes_arg, free_handle, infallible, live_handle, new_handle, out_arg,
+    segment_arg, write_buf, zizq_buf, Handle,
 };
 use crate::error::{zizq_status, Result};
 use crate::runtime::timeout_from_ms;
@@ -148,6 +148,22 @@ pub unsafe extern "C" fn zizq_worker_nack(
             )
         };
         worker.nack(id, doc)
+    })
+}
+
+/// A file descriptor that is readable while `zizq_worker_next` would return
+/// at once: jobs are buffered, the worker failed, or it is shutting down.
+/// For `poll`/`epoll`, asyncio `add_reader`, Ruby `IO#wait_readable` and the
+/// like: wait on it, then call `zizq_worker_next` with a zero timeout (with
+/// several threads waiting, some may find the jobs taken and wait again).
+/// Do not read or close it. -1 for NULL.
+/// # Safety
+/// `worker` is NULL or a live worker.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_worker_fd(worker: *const zizq_worker) -> i32 {
+    infallible(-1, || {
+        // SAFETY: `worker` is NULL or a live worker (# Safety above).
+        unsafe { borrow(worker) }.map_or(-1, |w| w.worker.fd())
     })
 }
 

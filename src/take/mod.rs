@@ -82,7 +82,7 @@ impl TakeStream {
     pub fn open(client: &Client, options: &TakeOptions) -> Result<TakeStream> {
         let generation = runtime::generation();
         let shared = Arc::new(Shared {
-            state: Ready::with_fd(State::default())?,
+            state: Ready::new(State::default())?,
             space: Notify::new(),
             max_buffered: (options.prefetch as usize).clamp(64, 65_536),
         });

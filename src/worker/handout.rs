@@ -20,9 +20,9 @@ pub(super) struct Handout {
 }
 
 impl Readiness for Handout {
-    /// Whether `Worker::next` would return at once. A wakeup is not a state:
-    /// it ends the waits under way only (nothing here exports the worker's
-    /// readiness descriptor yet).
+    /// Whether `Worker::next` would return at once: what `zizq_worker_fd`
+    /// shows. A wakeup is not a state: it ends the waits under way only, so
+    /// it does not make the descriptor readable.
     fn is_ready(&self) -> bool {
         !self.jobs.is_empty() || self.fatal.is_some() || self.stopping || self.stopped
     }

@@ -112,10 +112,11 @@ impl Worker {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         let max_buffered = (options.take.prefetch as usize).clamp(1, 65_536).max(1024);
+        let handout = Ready::new(Handout::default())?;
         let inner = Arc::new(Inner {
             client: client.clone(),
             options,
-            handout: Ready::new(Handout::default()),
+            handout,
             space: Notify::new(),
             max_buffered,
             outcomes: Mutex::new(Some(tx)),
@@ -183,6 +184,12 @@ impl Worker {
     }
 
     /// Make every thread waiting in `next` return at once.
+    /// A descriptor readable while `next` would return at once without a
+    /// wakeup: jobs are buffered, the worker failed or is shutting down.
+    pub fn fd(&self) -> i32 {
+        self.inner.handout.fd()
+    }
+
     pub fn wakeup(&self) {
         self.inner.handout.update(|h| h.wakeups += 1);
     }

@@ -392,7 +392,10 @@ static void test_jobs(const char *url, int faults) {
     }
     EXPECT(handled == 2);
     EXPECT(zizq_worker_wakeup(w) == ZIZQ_OK);
+    struct pollfd wp = {.fd = zizq_worker_fd(w), .events = POLLIN};
+    EXPECT(wp.fd >= 0 && zizq_worker_fd(NULL) == -1);
     OK(zizq_worker_shutdown(w, 5000, &err_));
+    EXPECT(poll(&wp, 1, 0) == 1); /* readable: next would return ZIZQ_E_CLOSED */
     OK(zizq_worker_stats(w, &out, &err_));
     EXPECT(int_at(&out, "acked") == 1 && int_at(&out, "nacked") == 1 && int_at(&out, "in_flight") == 0);
     EXPECT(strcmp(str_at(&out, "state"), "stopped") == 0);
