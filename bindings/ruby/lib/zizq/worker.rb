@@ -16,11 +16,6 @@ module Zizq
   # Call `stop` from another thread, not from a handler; a signal trap
   # cannot take locks, so from there start a thread that calls it.
   class Worker
-    # How long a handler thread waits for a job between checks for
-    # Thread#raise / Thread#kill (Ruby cannot interrupt a call into the
-    # library).
-    WAIT_MS = 250
-
     # How long `stop` waits for handler threads to leave after a clean
     # shutdown (they only have to notice it).
     JOIN_SECONDS = 5
@@ -55,6 +50,7 @@ module Zizq
         options = Codec.encode(@client.format, @options)
         @handle = NativeCall.handle(:zizq_worker_new, :zizq_worker_free, @client.native_handle,
                                     options, options.bytesize)
+        @readiness = Readiness.new(Native.zizq_worker_fd(@handle))
         @threads = Array.new(@thread_count) do |index|
           Thread.new { work }.tap { |thread| thread.name = "zizq-worker-#{index}" }
         end
@@ -116,10 +112,13 @@ module Zizq
       @failure ||= e
     end
 
-    # Job documents (none after a short wait), or nil once shutdown began.
+    # Job documents (none when another thread took them first), or nil once
+    # shutdown began. Waits in Ruby (see Readiness), then takes a job
+    # without blocking.
     def next_documents
+      @readiness.wait
       batch = FFI::MemoryPointer.new(:pointer)
-      status = NativeCall.status(:zizq_worker_next, @handle, 1, WAIT_MS, batch,
+      status = NativeCall.status(:zizq_worker_next, @handle, 1, 0, batch,
                                  expected: [:ZIZQ_E_CLOSED])
       status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
     end
