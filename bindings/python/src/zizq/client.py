@@ -18,7 +18,7 @@ from typing import (
 )
 
 from . import _codec, _native, _wire, errors
-from ._native import FORMATS, Buf, cstr, lib, take_buf
+from ._native import FORMATS, Buf, cstr, lib, take_buf, wait_readable
 from ._wire import UNCHANGED, Document, Seconds, _Sentinel
 from .parser import parse_msgpack_stream, parse_ndjson
 from .resources import CronEntry, CronGroup, ErrorPage, ErrorRecord, Job, JobPage
@@ -70,21 +70,20 @@ def _batch_documents(pointer: int | None) -> list[bytes]:
 class _TakeStream:
     """One open ``GET /jobs/take`` stream of libzizq, read by one thread."""
 
-    # How long one wait for jobs may block: short, so that KeyboardInterrupt
-    # reaches a main thread reading the stream promptly (Python runs signal
-    # handlers only between two foreign calls).
-    WAIT_MS = 200
-
     def __init__(self, client_handle: int | None, options: bytes) -> None:
         out = ctypes.c_void_p()
         errors.call(lib.zizq_take_open, client_handle, options, len(options), ctypes.byref(out))
         self.handle: int | None = out.value
+        self._fd: int = lib.zizq_take_fd(self.handle)
 
     def next_documents(self) -> list[bytes] | None:
-        """Job documents received so far (possibly none after a short wait),
-        or None once the stream is over: ended by the server, or closed."""
+        """Job documents received so far (possibly none after a wakeup), or
+        None once the stream is over: ended by the server, or closed. Waits
+        on the stream's descriptor (``wait_readable``), then takes what is
+        there without blocking."""
+        wait_readable(self._fd)
         out = ctypes.c_void_p()
-        status = errors.call(lib.zizq_take_next, self.handle, 0, self.WAIT_MS, ctypes.byref(out),
+        status = errors.call(lib.zizq_take_next, self.handle, 0, 0, ctypes.byref(out),
                              expected=(_native.E_STREAM_ENDED, _native.E_CLOSED))
         if status != _native.OK:
             return None

@@ -101,8 +101,6 @@ class Worker:
     (``max_ack_batch``, ``ack_concurrency``, ``backoff_min_ms``...).
     """
 
-    # How long a handler thread waits for a job between checks.
-    WAIT_MS = 250
     # How long stop() waits for handler threads to leave after a clean shutdown.
     JOIN_SECONDS = 5
 
@@ -228,9 +226,11 @@ class Worker:
                 self._failure = exc
 
     def _next_documents(self) -> list[bytes] | None:
-        """Job documents (none after a short wait), or None once shutdown began."""
+        """Job documents, or None once shutdown began. A handler thread is
+        never the main thread, so it may block in libzizq (the GIL released)
+        until a job comes or shutdown wakes it: no signal waits on it."""
         out = ctypes.c_void_p()
-        status = errors.call(lib.zizq_worker_next, self._handle, 1, self.WAIT_MS,
+        status = errors.call(lib.zizq_worker_next, self._handle, 1, -1,
                              ctypes.byref(out), expected=(_native.E_CLOSED,))
         if status != _native.OK:
             return None
