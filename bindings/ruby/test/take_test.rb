@@ -115,3 +115,36 @@ class TakeTest < ZizqTest
     wait_until { server.state.fetch("take_streams") == 1 }
   end
 end
+
+require_relative "support/recording_scheduler"
+
+# Under a fiber scheduler, waiting for jobs goes through the scheduler
+# (IO#wait_readable on the stream's descriptor): the thread's other fibers
+# run meanwhile.
+class TakeFiberTest < ZizqTest
+  def test_waiting_for_jobs_yields_to_other_fibers
+    scheduler = RecordingScheduler.new
+    taken = []
+    ticks = 0
+    Thread.new do
+      Fiber.set_scheduler(scheduler)
+      Fiber.schedule do
+        client.take_jobs(prefetch: 1, queues: ["fibers"]) do |job|
+          taken << job.id
+          break
+        end
+      end
+      Fiber.schedule do
+        # Runs while the other fiber waits for a job, then supplies it.
+        3.times do
+          sleep 0.01
+          ticks += 1
+        end
+        enqueue_job(queue: "fibers")
+      end
+    end.join(30)
+    assert_equal 3, ticks
+    assert_equal 1, taken.size
+    refute_empty scheduler.waited_fds, "the take stream's wait went through the scheduler"
+  end
+end
