@@ -9,6 +9,7 @@ pub mod crons;
 pub mod doc;
 pub mod error;
 pub mod jobs;
+pub mod observe;
 pub mod parser;
 pub mod server;
 pub mod take;
