@@ -269,7 +269,7 @@ impl Client {
         };
         if let Some((outcome, received)) = outcome {
             let stats = &self.inner.observer.stats;
-            stats.record(outcome, started.elapsed(), sent, received);
+            stats.record(outcome, started, sent, received);
         }
         result.map_err(|err| flight.mark(err))
     }
