@@ -226,7 +226,8 @@ uint32_t zizq_abi_version(void);
 // their C types, opaque handle types, callback types, every function's
 // signature, integer constants, the keys of the client (`client`, `tls`),
 // take and worker option documents (`options`) and the keys of
-// `zizq_worker_stats` (`worker_stats`). Language bindings read it at load
+// `zizq_worker_stats` (`worker_stats`) and `zizq_client_stats`
+// (`client_stats`). Language bindings read it at load
 // time so that they describe exactly the library they loaded; the same text
 // is installed beside the header as `zizq.abi.json`.
 const char *zizq_abi_description(void);

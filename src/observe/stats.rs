@@ -59,7 +59,8 @@ impl Default for Stats {
     }
 }
 
-/// The map `zizq_client_stats` returns.
+/// The map `zizq_client_stats` returns; its keys are listed in the ABI
+/// description (`build.rs` reads this struct), which the Go shim checks.
 #[derive(Serialize)]
 struct ClientStats {
     requests: u64,
