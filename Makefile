@@ -84,6 +84,9 @@ $(BUILD_C)/quickstart: examples-c/quickstart.c include/zizq.h build | $(BUILD_C)
 $(BUILD_C)/throughput: examples-c/throughput.c include/zizq.h build | $(BUILD_C)
 	$(CC) -O2 $(CFLAGS_STRICT) $< -o $@ $(LINK)
 
+$(BUILD_C)/events: examples-c/events.c include/zizq.h build | $(BUILD_C)
+	$(CC) -O2 $(CFLAGS_STRICT) $< -o $@ $(LINK)
+
 $(BUILD_C)/abi_test: tests/c/abi_test.c include/zizq.h build | $(BUILD_C)
 	$(CC) $(SANITIZE) $(CFLAGS_STRICT) $< -o $@ $(LINK)
 
@@ -122,9 +125,10 @@ check-exports: build
 test-rust:
 	$(CARGO) test --workspace --release
 
-test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput
+test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput $(BUILD_C)/events
 	ASAN_OPTIONS=detect_leaks=1 scripts/with-testserver.sh $(BUILD_C)/abi_test
 	scripts/with-testserver.sh $(BUILD_C)/quickstart > /dev/null
+	scripts/with-testserver.sh $(BUILD_C)/events | grep -q 'worker.reconnect_scheduled'
 	JOB_COUNT=2000 scripts/with-testserver.sh $(BUILD_C)/throughput
 
 test-ruby: build

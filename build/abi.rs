@@ -26,6 +26,8 @@ const OPTION_DOCS: &[(&str, &str)] = &[
 ];
 /// The struct serialized by `zizq_worker_stats`.
 const STATS: &str = "WorkerStats";
+/// The struct serialized by `zizq_client_stats`.
+const CLIENT_STATS: &str = "ClientStats";
 
 #[derive(Default)]
 struct Found {
@@ -74,6 +76,7 @@ pub fn describe(dir: &Path) -> String {
         "constants": found.constants,
         "options": options,
         "worker_stats": named(STATS),
+        "client_stats": named(CLIENT_STATS),
     });
     let mut text = serde_json::to_string_pretty(&description).expect("JSON");
     text.push('\n');
@@ -191,7 +194,7 @@ fn visit(items: &[Item], found: &mut Found) {
 }
 
 fn is_named_doc(name: &str) -> bool {
-    name == STATS || OPTION_DOCS.iter().any(|(_, s)| *s == name)
+    name == STATS || name == CLIENT_STATS || OPTION_DOCS.iter().any(|(_, s)| *s == name)
 }
 
 fn is_cfg_test(attrs: &[Attribute]) -> bool {

@@ -126,6 +126,9 @@
  *   zizq_delete_all_jobs zizq_report_success zizq_report_success_bulk
  *   zizq_report_failure zizq_list_errors zizq_get_error
  *
+ * Logs and figures: client events and statistics
+ *   zizq_client_events_fd zizq_client_next_events zizq_client_stats
+ *
  * Stream parser (NDJSON and length-prefixed MessagePack)
  *   zizq_parser_new zizq_parser_feed zizq_parser_finish zizq_parser_free
  *   zizq_frames_len zizq_frames_get zizq_frames_free
@@ -152,6 +155,9 @@
 // Version of the C ABI described by this header. Bindings refuse a library
 // whose `zizq_abi_version()` differs from the value they were written for.
 #define ZIZQ_ABI_VERSION 1
+
+// Most events a client keeps; the oldest go first, and are counted.
+#define MAX_EVENTS 1024
 
 // Default largest accepted stream frame (64 MiB); see `max_frame_bytes`.
 #define ZIZQ_DEFAULT_MAX_FRAME ((64 * 1024) * 1024)
@@ -298,7 +304,8 @@ uint32_t zizq_abi_version(void);
 // their C types, opaque handle types, callback types, every function's
 // signature, integer constants, the keys of the client (`client`, `tls`),
 // take and worker option documents (`options`) and the keys of
-// `zizq_worker_stats` (`worker_stats`). Language bindings read it at load
+// `zizq_worker_stats` (`worker_stats`) and `zizq_client_stats`
+// (`client_stats`). Language bindings read it at load
 // time so that they describe exactly the library they loaded; the same text
 // is installed beside the header as `zizq.abi.json`.
 const char *zizq_abi_description(void);
@@ -340,7 +347,9 @@ void zizq_buf_free(struct zizq_buf *buf);
 // `tls`: `{ca_pem | ca_file, client_cert_pem | client_cert_file,
 // client_key_pem | client_key_file}` (PEM text or file paths), or `ca`,
 // `client_cert`, `client_key`: PEM text when it holds `-----BEGIN`, else
-// a file path.
+// a file path; `log_level` (`"info"`): the least level of the events kept
+// for `zizq_client_next_events` (`"debug"`, `"info"`, `"warn"`, `"error"`,
+// or `"off"` for none).
 //
 // Nothing connects yet: the first request opens the connection. On success
 // `*out` receives the client.
@@ -907,6 +916,76 @@ enum zizq_status zizq_get_error(const struct zizq_client *client,
                                 uint32_t attempt,
                                 struct zizq_buf *out,
                                 struct zizq_error **err);
+
+/* ==========================================================================
+ * Logs and figures: client events and statistics
+ * ========================================================================== */
+
+// A descriptor that is readable exactly while `zizq_client_next_events`
+// would return at once (events are queued, or the client is closed), for
+// `poll`/`epoll`/`select` or an event loop (asyncio `add_reader`, Ruby
+// `IO#wait_readable`). Never read it or close it: it belongs to the client
+// and stays valid until the last handle of the client is freed. Every handle
+// derived from a client reports the same descriptor. -1 for NULL or a handle
+// from before `fork()`.
+// # Safety
+// `client` is NULL or a live client.
+int32_t zizq_client_events_fd(const struct zizq_client *client);
+
+// Take up to `max_events` (0 = all) of the client's queued events, waiting
+// up to `timeout_ms` (negative = forever) for the first. Events are what the
+// library did that an operator may want to know (connections opened,
+// closed and retired, requests retried, take streams connected and ended,
+// worker reconnects and their delay, ack and nack batches retried, refused
+// or dropped, stale outcomes, worker draining and stopped, TLS failures),
+// from this client, every handle derived from it, and its take streams and
+// workers. No callback ever runs: the host reads events on its own thread.
+//
+// On `ZIZQ_OK`, `*out` is an array in the client's document format (empty
+// after a timeout), oldest first, of maps: `time_ms` (milliseconds since
+// the Unix epoch), `level` (`"debug"`, `"info"`, `"warn"`, `"error"`),
+// `area` (`"transport"`, `"take"`, `"worker"`, `"events"`), `kind` (stable,
+// e.g. `"reconnect_scheduled"`; see the README for the list), `message`
+// (one English line) and `fields` (a map: e.g. `url`, `delay_ms`, `count`,
+// `http_status`, `reason`).
+//
+// Only events at the client's `log_level` option and above are kept (default
+// `"info"`). The queue holds at most 1024 events; when it is full the oldest
+// is dropped, and the next read starts with one `events`/`dropped` warning
+// whose `count` field says how many were lost (the total is in
+// `zizq_client_stats`). After `zizq_client_close`, the events still queued
+// are returned, then `ZIZQ_E_CLOSED`. Any thread; several threads may read
+// at once (each event goes to one of them).
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
+enum zizq_status zizq_client_next_events(const struct zizq_client *client,
+                                         size_t max_events,
+                                         int64_t timeout_ms,
+                                         struct zizq_buf *out,
+                                         struct zizq_error **err);
+
+// The client's figures, as a map in its document format in `*out`, shared
+// by every handle derived from it: `requests` (answered or failed, made by
+// the client, its derived handles and its workers; not take streams),
+// split by outcome into `requests_ok` (1xx–3xx), `requests_client_error`
+// (4xx), `requests_server_error` (5xx), `requests_failed` (no answer) and
+// `timeouts`; `retries` (requests sent again on a new connection after
+// theirs failed before answering); `open_connections` (request
+// connections); `take_streams` (open take streams, of workers too);
+// `bytes_out` and `bytes_in` (request and response bodies); the request
+// latency of answered requests over the last `latency_window_ms` (about a
+// minute): `latency_samples`, `latency_p50_ms`, `latency_p90_ms`,
+// `latency_p99_ms` (null without samples; resolution about 19%); and
+// `events_dropped` (see `zizq_client_next_events`). Keeping the figures
+// costs a request two clock reads and a few atomic additions; they are
+// always on. Any thread.
+// # Safety
+// Any pointer may be NULL; otherwise `client` is a live client, `out` and
+// `err` are writable.
+enum zizq_status zizq_client_stats(const struct zizq_client *client,
+                                   struct zizq_buf *out,
+                                   struct zizq_error **err);
 
 /* ==========================================================================
  * Stream parser (NDJSON and length-prefixed MessagePack)

@@ -11,6 +11,7 @@ pub mod client;
 pub mod codec;
 pub mod error;
 pub mod ffi;
+pub mod observe;
 pub mod options;
 pub(crate) mod ready;
 pub mod runtime;

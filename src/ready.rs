@@ -1,8 +1,8 @@
-//! Waiting for shared state on a host thread, for take streams and workers
-//! alike: the state sits behind a mutex, host threads wait on a condition
-//! variable until a check of theirs succeeds or a deadline passes, and a
-//! Linux eventfd is readable exactly while the state says a waiter would
-//! return at once, so event loops can `poll` it instead of blocking.
+//! Waiting for shared state on a host thread, for take streams, workers and
+//! event queues alike: the state sits behind a mutex, host threads wait on a
+//! condition variable until a check of theirs succeeds or a deadline passes,
+//! and a Linux eventfd is readable exactly while the state says a waiter
+//! would return at once, so event loops can `poll` it instead of blocking.
 //!
 //! The wake rules (which state ends a wait, what a wakeup means) belong to
 //! each user: `Readiness` says when the descriptor is readable, and the check

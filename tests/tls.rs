@@ -125,6 +125,17 @@ fn untrusted_servers_and_plain_http_fail_clearly() {
     let err = c.health().unwrap_err();
     assert_eq!(err.status, S::ZIZQ_E_TLS, "{err:?}");
     assert!(!err.message.is_empty());
+    // Reported as an error event too, for the operator's logs.
+    let b = buf(|o, e| unsafe { zizq::ffi::observe::zizq_client_next_events(c.ptr, 0, 0, o, e) })
+        .unwrap();
+    let events = c.dec(&b);
+    let failed = &events[0];
+    assert_eq!(
+        (&failed["area"], &failed["kind"], &failed["level"]),
+        (&json!("transport"), &json!("tls_failed"), &json!("error")),
+        "{events:#}"
+    );
+    assert_eq!(failed["fields"]["status"], "ZIZQ_E_TLS");
     // Speaking TLS to a plain HTTP server.
     let plain = Env::new();
     let url = plain.url.replace("http://", "https://");

@@ -7,6 +7,7 @@ pub use options::ClientOptions;
 
 use crate::codec::{self, Format};
 use crate::error::{Error, Repeat, Result, Status};
+use crate::observe::{Observer, RequestOutcome};
 use crate::runtime;
 use crate::transport::{Endpoint, Pool, Reply};
 use bytes::Bytes;
@@ -88,6 +89,8 @@ impl Scope {
 struct Inner {
     options: ClientOptions,
     pool: Pool,
+    /// Events and figures, shared with the pool, take streams and workers.
+    observer: Arc<Observer>,
     /// Cancelled by `close`: wakes every request and stream of this client.
     closed: CancellationToken,
     /// The take streams of this client (under `closed`): `close_streams`.
@@ -99,17 +102,20 @@ impl Client {
     /// transport is set up lazily; nothing connects here).
     pub fn new(url: &str, options: ClientOptions) -> Result<Client> {
         let endpoint = Arc::new(Endpoint::parse(url, options.connect_timeout, &options.tls)?);
+        let observer = Arc::new(Observer::new(options.log_level)?);
         let pool = Pool::new(
             endpoint,
             options.connections,
             options.http2,
             options.keepalive(),
+            observer.clone(),
         );
         let closed = CancellationToken::new();
         Ok(Client {
             inner: Arc::new(Inner {
                 options,
                 pool,
+                observer,
                 streams: Scope::under(closed.clone()),
                 closed,
             }),
@@ -152,6 +158,17 @@ impl Client {
         self.inner.pool.endpoint()
     }
 
+    /// The client's events and figures.
+    pub fn observer(&self) -> &Arc<Observer> {
+        &self.inner.observer
+    }
+
+    /// The figures as a document for the host (`zizq_client_stats`).
+    pub fn stats(&self) -> Bytes {
+        let observer = &self.inner.observer;
+        self.document(&observer.stats.snapshot(observer.events.dropped_total()))
+    }
+
     pub fn closed_token(&self) -> &CancellationToken {
         &self.inner.closed
     }
@@ -191,6 +208,7 @@ impl Client {
     pub fn close(&self) {
         self.inner.closed.cancel();
         self.inner.pool.close();
+        self.inner.observer.events.close();
     }
 
     /// Full request path: base URL prefix + `path` (already encoded).
@@ -227,11 +245,14 @@ impl Client {
         } else {
             &with_body[..1]
         };
+        let body = body.unwrap_or_default();
+        let sent = body.len();
+        let started = std::time::Instant::now();
         let exchange = self.inner.pool.request(
             method,
             &full,
             headers,
-            body.unwrap_or_default(),
+            body,
             self.inner.options.read_timeout,
             &flight.in_flight,
         );
@@ -240,6 +261,16 @@ impl Client {
             _ = self.inner.closed.cancelled() => Err(Error::closed()),
             result = exchange => result,
         };
+        let outcome = match &result {
+            Ok(reply) => Some((RequestOutcome::of_status(reply.status), reply.body.len())),
+            Err(err) if err.status == Status::ZIZQ_E_TIMEOUT => Some((RequestOutcome::TimedOut, 0)),
+            Err(err) if err.status == Status::ZIZQ_E_CLOSED => None,
+            Err(_) => Some((RequestOutcome::Failed, 0)),
+        };
+        if let Some((outcome, received)) = outcome {
+            let stats = &self.inner.observer.stats;
+            stats.record(outcome, started, sent, received);
+        }
         result.map_err(|err| flight.mark(err))
     }
 

@@ -2,6 +2,7 @@
 
 use crate::codec::{self, Format};
 use crate::error::{Error, Result};
+use crate::observe::Level;
 use crate::options::{self, Bounded, Millis};
 use crate::stream::ZIZQ_DEFAULT_MAX_FRAME;
 use crate::transport::{KeepAlive, TlsOptions};
@@ -30,6 +31,8 @@ pub struct ClientOptions {
     pub http2: bool,
     pub max_frame_bytes: usize,
     pub tls: TlsOptions,
+    /// Events at this level and above are kept for the host to read.
+    pub log_level: Level,
 }
 
 impl Default for ClientOptions {
@@ -46,6 +49,7 @@ impl Default for ClientOptions {
             http2: true,
             max_frame_bytes: ZIZQ_DEFAULT_MAX_FRAME,
             tls: TlsOptions::default(),
+            log_level: Level::Info,
         }
     }
 }
@@ -65,6 +69,7 @@ struct ClientOptionsDoc {
     http2: Option<bool>,
     max_frame_bytes: Option<Bounded<64, { 1 << 32 }>>,
     tls: Option<TlsOptionsDoc>,
+    log_level: Option<Level>,
 }
 
 /// The `tls` map of the client options. `ca`, `client_cert` and
@@ -109,6 +114,7 @@ impl ClientOptions {
                 .max_frame_bytes
                 .map_or(defaults.max_frame_bytes, |Bounded(n)| n as usize),
             tls: doc.tls.map(tls_options).transpose()?.unwrap_or_default(),
+            log_level: doc.log_level.unwrap_or(defaults.log_level),
         })
     }
 

@@ -78,7 +78,9 @@ pub(crate) unsafe fn client_arg<'a>(ptr: *const zizq_client) -> Result<&'a Clien
 /// `tls`: `{ca_pem | ca_file, client_cert_pem | client_cert_file,
 /// client_key_pem | client_key_file}` (PEM text or file paths), or `ca`,
 /// `client_cert`, `client_key`: PEM text when it holds `-----BEGIN`, else
-/// a file path.
+/// a file path; `log_level` (`"info"`): the least level of the events kept
+/// for `zizq_client_next_events` (`"debug"`, `"info"`, `"warn"`, `"error"`,
+/// or `"off"` for none).
 ///
 /// Nothing connects yet: the first request opens the connection. On success
 /// `*out` receives the client.

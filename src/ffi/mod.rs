@@ -11,6 +11,7 @@ pub mod crons;
 pub mod doc;
 pub mod error;
 pub mod jobs;
+pub mod observe;
 pub mod parser;
 pub mod server;
 pub mod take;
@@ -254,7 +255,8 @@ pub extern "C" fn zizq_abi_version() -> u32 {
 /// their C types, opaque handle types, callback types, every function's
 /// signature, integer constants, the keys of the client (`client`, `tls`),
 /// take and worker option documents (`options`) and the keys of
-/// `zizq_worker_stats` (`worker_stats`). Language bindings read it at load
+/// `zizq_worker_stats` (`worker_stats`) and `zizq_client_stats`
+/// (`client_stats`). Language bindings read it at load
 /// time so that they describe exactly the library they loaded; the same text
 /// is installed beside the header as `zizq.abi.json`.
 #[no_mangle]

@@ -14,6 +14,7 @@ pub(crate) use pump::{open, pump, JobSink};
 use crate::client::Client;
 use crate::codec::Format;
 use crate::error::{Error, Result, Status};
+use crate::observe::{Gauge, Level, Observer};
 use crate::ready::{Readiness, Ready};
 use crate::runtime;
 use crate::stream::FrameParser;
@@ -96,7 +97,17 @@ impl TakeStream {
             let format = c.format();
             let idle = c.options().stream_idle_timeout;
             let parser = FrameParser::new(format, c.options().max_frame_bytes);
+            let observer = c.observer().clone();
+            let url = c.base_url();
+            observer.events.emit(Level::Info, "take", "connected", || {
+                (
+                    format!("take stream {path} connected to {url}"),
+                    vec![("url", url.clone().into()), ("path", path.clone().into())],
+                )
+            });
             tokio::spawn(read_loop(
+                Gauge::up(&observer, |s| &s.take_streams),
+                observer,
                 reader_shared,
                 connection,
                 parser,
@@ -202,7 +213,10 @@ impl Drop for TakeStream {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn read_loop(
+    open: Gauge,
+    observer: Arc<Observer>,
     shared: Arc<Shared>,
     mut connection: TakeConnection,
     mut parser: FrameParser,
@@ -216,7 +230,19 @@ async fn read_loop(
     };
     // Dropping the connection closes it: the server requeues what was not acked.
     drop(connection);
+    drop(open);
     if let Err(err) = outcome {
+        let (level, kind) = match err.status {
+            Status::ZIZQ_E_CLOSED => (Level::Debug, "closed"),
+            Status::ZIZQ_E_STREAM_ENDED => (Level::Warn, "ended"),
+            _ => (Level::Error, "failed"),
+        };
+        observer.events.emit(level, "take", kind, || {
+            (
+                format!("take stream stopped: {}", err.message),
+                vec![("reason", err.message.clone().into())],
+            )
+        });
         shared.finish(err);
     }
 }

@@ -5,7 +5,7 @@ use crate::client::Client;
 use crate::codec::Format;
 use crate::error::{Error, Result, Status};
 use crate::stream::FrameParser;
-use crate::transport::{open_take_stream, TakeConnection};
+use crate::transport::{open_take_stream, report_connect_failure, TakeConnection};
 use http_body_util::BodyExt;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +17,7 @@ pub(crate) async fn open(
     cancel: &CancellationToken,
 ) -> Result<TakeConnection> {
     let timeout = client.options().connect_timeout + client.options().read_timeout;
-    tokio::select! {
+    let opened = tokio::select! {
         _ = cancel.cancelled() => Err(Error::closed()),
         result = open_take_stream(
             client.endpoint(),
@@ -26,7 +26,13 @@ pub(crate) async fn open(
             worker_id,
             timeout,
         ) => result,
+    };
+    if let Err(err) = &opened {
+        if err.status == Status::ZIZQ_E_TLS {
+            report_connect_failure(client.observer(), client.endpoint(), err);
+        }
     }
+    opened
 }
 
 /// Where a stream reader delivers jobs.

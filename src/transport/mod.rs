@@ -7,6 +7,7 @@ mod take_conn;
 mod tls;
 
 pub use endpoint::Endpoint;
+pub(crate) use pool::report_connect_failure;
 pub use pool::{Pool, Reply};
 pub use take_conn::{open_take_stream, TakeConnection};
 pub use tls::TlsOptions;

@@ -8,6 +8,7 @@ use super::endpoint::Alpn;
 use super::{hyper_error, timeout_error, Body, Endpoint, KeepAlive};
 use crate::codec::Format;
 use crate::error::{Error, Result, Status};
+use crate::observe::{Gauge, Level, Observer};
 use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper::client::conn::{http1, http2, TrySendError};
@@ -57,6 +58,7 @@ pub struct Pool {
     /// Connection driver tasks, aborted when the client closes.
     tasks: Mutex<Vec<AbortHandle>>,
     closed: AtomicBool,
+    observer: Arc<Observer>,
 }
 
 impl Pool {
@@ -65,6 +67,7 @@ impl Pool {
         connections: usize,
         http2: bool,
         keepalive: KeepAlive,
+        observer: Arc<Observer>,
     ) -> Pool {
         Pool {
             endpoint,
@@ -78,6 +81,7 @@ impl Pool {
             keepalive,
             tasks: Mutex::new(Vec::new()),
             closed: AtomicBool::new(false),
+            observer,
         }
     }
 
@@ -116,7 +120,7 @@ impl Pool {
         let deadline = Instant::now() + timeout;
         let harmless = method == Method::GET || method == Method::HEAD;
         let mut last = None;
-        for _ in 0..2 {
+        for attempt in 0..2 {
             if self.closed.load(Ordering::SeqCst) {
                 return Err(Error::closed());
             }
@@ -144,6 +148,25 @@ impl Pool {
                     if err.status == Status::ZIZQ_E_CONNECTION
                         && (harmless || !in_flight.load(Ordering::SeqCst)) =>
                 {
+                    if attempt == 0 {
+                        self.observer.stats.retries.fetch_add(1, Ordering::Relaxed);
+                        self.observer
+                            .events
+                            .emit(Level::Info, "transport", "request_retried", || {
+                                (
+                                    format!(
+                                        "{method} {path_and_query} sent again on a new connection: {}",
+                                        err.message
+                                    ),
+                                    vec![
+                                        ("url", self.endpoint.base_url().into()),
+                                        ("method", method.as_str().into()),
+                                        ("path", path_and_query.into()),
+                                        ("reason", err.message.clone().into()),
+                                    ],
+                                )
+                            });
+                    }
                     last = Some(err)
                 }
                 other => return other,
@@ -177,6 +200,10 @@ impl Pool {
                 let mut slot = self.slots[lease.index].lock().await;
                 if slot.as_ref().is_some_and(|s| s.id == lease.id) {
                     *slot = None;
+                    drop(slot);
+                    if let Err(err) = &outcome {
+                        self.retired(lease.id, err);
+                    }
                 }
             }
         }
@@ -216,9 +243,74 @@ impl Pool {
         ))
     }
 
+    fn retired(&self, id: u64, err: &Error) {
+        self.observer
+            .events
+            .emit(Level::Warn, "transport", "connection_retired", || {
+                (
+                    format!(
+                        "HTTP/2 connection {id} to {} retired after a failed request: {}",
+                        self.endpoint.authority, err.message
+                    ),
+                    vec![
+                        ("url", self.endpoint.base_url().into()),
+                        ("connection", id.into()),
+                        ("reason", err.message.clone().into()),
+                    ],
+                )
+            });
+    }
+
+    /// Connect (TCP, TLS), reporting a failure as an event.
+    async fn connect(&self, alpn: Alpn) -> Result<(Box<dyn super::Io>, bool)> {
+        let connected = self.endpoint.connect(alpn).await;
+        if let Err(err) = &connected {
+            report_connect_failure(&self.observer, &self.endpoint, err);
+        }
+        connected
+    }
+
+    /// A connection's driver task: counts it as open while it runs and
+    /// reports how it ended (an aborted task, on close, reports nothing).
+    fn drive<C>(&self, protocol: &'static str, connection: C)
+    where
+        C: std::future::Future<Output = std::result::Result<(), hyper::Error>> + Send + 'static,
+    {
+        let observer = self.observer.clone();
+        let url = self.endpoint.base_url();
+        observer
+            .events
+            .emit(Level::Info, "transport", "connection_opened", || {
+                (
+                    format!("{protocol} connection to {url} opened"),
+                    vec![("url", url.clone().into()), ("protocol", protocol.into())],
+                )
+            });
+        self.track(tokio::spawn(async move {
+            let _open = Gauge::up(&observer, |s| &s.open_connections);
+            let ended = connection.await;
+            let (level, reason) = match &ended {
+                Ok(()) => (Level::Info, "no longer used".to_string()),
+                Err(e) => (Level::Warn, e.to_string()),
+            };
+            observer
+                .events
+                .emit(level, "transport", "connection_closed", || {
+                    (
+                        format!("{protocol} connection to {url} closed: {reason}"),
+                        vec![
+                            ("url", url.clone().into()),
+                            ("protocol", protocol.into()),
+                            ("reason", reason.clone().into()),
+                        ],
+                    )
+                });
+        }));
+    }
+
     /// Open a request connection; `None` when TLS negotiated HTTP/1.1 instead.
     async fn connect_http2(&self) -> Result<Option<http2::SendRequest<Body>>> {
-        let (io, negotiated_h2) = self.endpoint.connect(Alpn::Requests).await?;
+        let (io, negotiated_h2) = self.connect(Alpn::Requests).await?;
         if self.endpoint.is_tls() && !negotiated_h2 {
             // The server chose HTTP/1.1: keep this connection for that path.
             self.http1.store(true, Ordering::Relaxed);
@@ -240,9 +332,7 @@ impl Pool {
             .handshake(TokioIo::new(io))
             .await
             .map_err(|e| hyper_error("HTTP/2 handshake failed", e))?;
-        self.track(tokio::spawn(async move {
-            let _ = connection.await;
-        }));
+        self.drive("HTTP/2", connection);
         Ok(Some(sender))
     }
 
@@ -250,9 +340,7 @@ impl Pool {
         let (sender, connection) = http1::handshake(TokioIo::new(io))
             .await
             .map_err(|e| hyper_error("HTTP/1.1 handshake failed", e))?;
-        self.track(tokio::spawn(async move {
-            let _ = connection.await;
-        }));
+        self.drive("HTTP/1.1", connection);
         Ok(sender)
     }
 
@@ -272,7 +360,7 @@ impl Pool {
                     None => {
                         // Offer only http/1.1 here: this path exists for
                         // servers that do not speak HTTP/2.
-                        let (io, _) = self.endpoint.connect(Alpn::Stream).await?;
+                        let (io, _) = self.connect(Alpn::Stream).await?;
                         break self.http1_handshake(io).await?;
                     }
                 }
@@ -349,6 +437,28 @@ async fn send(
         }
         hyper_error("request failed", e.into_error())
     })
+}
+
+/// Report a failed connect: TLS failures as errors (they will not heal on
+/// their own), others as warnings.
+pub(crate) fn report_connect_failure(observer: &Observer, endpoint: &Endpoint, err: &Error) {
+    let (level, kind) = if err.status == Status::ZIZQ_E_TLS {
+        (Level::Error, "tls_failed")
+    } else {
+        (Level::Warn, "connect_failed")
+    };
+    observer.events.emit(level, "transport", kind, || {
+        (
+            err.message.clone(),
+            vec![
+                ("url", endpoint.base_url().into()),
+                (
+                    "status",
+                    err.status.name().to_str().unwrap_or_default().into(),
+                ),
+            ],
+        )
+    });
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

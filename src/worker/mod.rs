@@ -28,6 +28,7 @@ pub use options::WorkerOptions;
 use crate::api::jobs;
 use crate::client::Client;
 use crate::error::{Error, Result, Status};
+use crate::observe::{Fields, Level};
 use crate::ready::{Guard, Ready};
 use crate::runtime;
 use crate::take::Job;
@@ -75,8 +76,30 @@ impl Inner {
         *lock(&self.last_error) = Some(err.clone());
     }
 
+    /// Record a worker event in the client's queue.
+    fn event(&self, level: Level, kind: &'static str, build: impl FnOnce() -> (String, Fields)) {
+        self.client
+            .observer()
+            .events
+            .emit(level, "worker", kind, build);
+    }
+
     fn fail(&self, err: Error) {
         self.record_error(&err);
+        let level = if err.status == Status::ZIZQ_E_CLOSED {
+            Level::Info
+        } else {
+            Level::Error
+        };
+        self.event(level, "failed", || {
+            (
+                format!("worker stopped taking jobs: {}", err.message),
+                vec![
+                    ("reason", err.message.clone().into()),
+                    ("http_status", err.http_status.into()),
+                ],
+            )
+        });
         self.handout.update(|h| {
             if h.fatal.is_none() {
                 h.fatal = Some(err);

@@ -6,6 +6,7 @@ use super::stats::add;
 use super::Inner;
 use crate::api::jobs;
 use crate::error::{Error, Repeat, Status};
+use crate::observe::Level;
 use bytes::Bytes;
 use hyper::Method;
 use std::collections::HashSet;
@@ -86,6 +87,60 @@ fn drain(
     true
 }
 
+/// What an outcome request carries, for its events.
+#[derive(Clone, Copy)]
+enum Carrying {
+    /// A bulk ack of this many ids.
+    Acks(u64),
+    /// One nack.
+    Nack,
+}
+
+impl Carrying {
+    fn describe(self) -> String {
+        match self {
+            Carrying::Acks(n) => format!("ack batch of {n} job(s)"),
+            Carrying::Nack => "failure report".to_string(),
+        }
+    }
+
+    fn count(self) -> u64 {
+        match self {
+            Carrying::Acks(n) => n,
+            Carrying::Nack => 1,
+        }
+    }
+
+    /// The event kinds: retried, refused (4xx), dropped (given up).
+    fn kinds(self) -> [&'static str; 3] {
+        match self {
+            Carrying::Acks(_) => ["acks_retried", "acks_refused", "acks_dropped"],
+            Carrying::Nack => ["nack_retried", "nack_refused", "nack_dropped"],
+        }
+    }
+}
+
+/// Report a request that will not be delivered: refused by the server (4xx),
+/// or given up (shutdown deadline, client closed).
+fn report_lost(inner: &Inner, carrying: Carrying, err: &Error) {
+    let [_, refused, dropped] = carrying.kinds();
+    let (kind, verb) = if (400..500).contains(&err.http_status) {
+        (refused, "refused by the server")
+    } else {
+        (dropped, "dropped")
+    };
+    inner.event(Level::Error, kind, || {
+        (
+            format!("{} {verb}: {}", carrying.describe(), err.message),
+            vec![
+                ("count", carrying.count().into()),
+                ("http_status", err.http_status.into()),
+                ("reason", err.message.clone().into()),
+            ],
+        )
+    });
+}
+
 /// What to do with the answer to an outcome request.
 enum Verdict {
     Done,
@@ -100,6 +155,7 @@ async fn deliver(
     path: &str,
     body: Bytes,
     counter: &AtomicU64,
+    carrying: Carrying,
     judge: impl Fn(u16, &Bytes) -> Verdict,
 ) -> std::result::Result<(), Error> {
     let mut backoff = Backoff::new(inner.options.backoff_min / 2, inner.options.backoff_max);
@@ -120,10 +176,27 @@ async fn deliver(
             Verdict::Drop(err) => return Err(err),
             Verdict::Retry(err) => {
                 inner.record_error(&err);
+                let delay = backoff.next_delay();
+                inner.event(Level::Warn, carrying.kinds()[0], || {
+                    let delay_ms = delay.as_millis() as u64;
+                    (
+                        format!(
+                            "{} failed ({}); retrying in {delay_ms} ms",
+                            carrying.describe(),
+                            err.message
+                        ),
+                        vec![
+                            ("count", carrying.count().into()),
+                            ("delay_ms", delay_ms.into()),
+                            ("http_status", err.http_status.into()),
+                            ("reason", err.message.clone().into()),
+                        ],
+                    )
+                });
                 tokio::select! {
                     _ = inner.abandon.cancelled() => return Err(err),
                     _ = inner.server_back.notified() => {}
-                    _ = tokio::time::sleep(backoff.next_delay()) => {}
+                    _ = tokio::time::sleep(delay) => {}
                 }
             }
         }
@@ -156,6 +229,7 @@ async fn send_acks(inner: &Inner, acks: Vec<String>) {
         jobs::BULK_SUCCESS_PATH,
         body,
         &inner.counters.ack_requests,
+        Carrying::Acks(distinct),
         |status, reply| match status {
             204 => Verdict::Done,
             // Some ids were no longer in flight (requeued after a dropped
@@ -176,9 +250,13 @@ async fn send_acks(inner: &Inner, acks: Vec<String>) {
             let completed = distinct - stale.load(Ordering::Relaxed).min(distinct);
             add(&inner.counters.acked, completed);
             add(&inner.counters.stale, n - completed);
+            if n > completed {
+                report_stale(inner, n - completed);
+            }
         }
         Err(err) => {
             inner.record_error(&err);
+            report_lost(inner, Carrying::Acks(distinct), &err);
             add(&inner.counters.dropped, n);
         }
     }
@@ -192,6 +270,7 @@ async fn send_nack(inner: &Inner, id: &str, body: Bytes) {
         &path,
         body,
         &inner.counters.nack_requests,
+        Carrying::Nack,
         |status, reply| match status {
             200 => Verdict::Done,
             // The job is no longer in flight (requeued or deleted).
@@ -206,11 +285,26 @@ async fn send_nack(inner: &Inner, id: &str, body: Bytes) {
     .await;
     inner.counters.pending.fetch_sub(1, Ordering::Relaxed);
     match result {
-        Ok(()) if stale.load(Ordering::Relaxed) == 1 => add(&inner.counters.stale, 1),
+        Ok(()) if stale.load(Ordering::Relaxed) == 1 => {
+            add(&inner.counters.stale, 1);
+            report_stale(inner, 1);
+        }
         Ok(()) => add(&inner.counters.nacked, 1),
         Err(err) => {
             inner.record_error(&err);
+            report_lost(inner, Carrying::Nack, &err);
             add(&inner.counters.dropped, 1);
         }
     }
+}
+
+/// Outcomes for jobs the server no longer had in flight (requeued after a
+/// lost connection, or deleted): harmless, but a sign of redeliveries.
+fn report_stale(inner: &Inner, count: u64) {
+    inner.event(Level::Info, "stale_outcomes", || {
+        (
+            format!("{count} outcome(s) for jobs no longer in flight on the server (requeued or deleted)"),
+            vec![("count", count.into())],
+        )
+    });
 }

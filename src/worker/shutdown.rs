@@ -4,6 +4,7 @@
 use super::stats::get;
 use super::{lock, Worker};
 use crate::error::{Error, Result, Status};
+use crate::observe::Level;
 use crate::runtime;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,16 @@ impl Worker {
         };
         // 1. Stop taking; waiting threads get ZIZQ_E_CLOSED.
         inner.stop_taking.cancel();
-        inner.handout.update(|h| h.stopping = true);
+        let outstanding = inner.handout.update(|h| {
+            h.stopping = true;
+            h.outstanding.len() as u64
+        });
+        inner.event(Level::Info, "draining", || {
+            (
+                format!("worker draining: {outstanding} job(s) still running"),
+                vec![("outstanding", outstanding.into())],
+            )
+        });
         // 2. Let handed-out jobs finish. Once the client is closed their
         // outcomes cannot be sent, and the server requeues them anyway.
         inner.handout.wait(Some(deadline), |h| {
@@ -60,7 +70,24 @@ impl Worker {
             h.stopped = true;
             h.jobs.clear();
         });
-        if unresolved > 0 || !flushed {
+        let pending = get(&inner.counters.pending);
+        let clean = unresolved == 0 && flushed;
+        inner.event(
+            if clean { Level::Info } else { Level::Warn },
+            "stopped",
+            || {
+                let message = if clean {
+                    "worker stopped".to_string()
+                } else {
+                    format!("worker stopped with {unresolved} job(s) unresolved and {pending} outcome(s) not delivered")
+                };
+                (
+                    message,
+                    vec![("unresolved", unresolved.into()), ("undelivered", pending.into())],
+                )
+            },
+        );
+        if !clean {
             let err = Error::new(
                 Status::ZIZQ_E_TIMEOUT,
                 format!(

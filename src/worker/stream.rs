@@ -5,6 +5,7 @@ use super::backoff::Backoff;
 use super::stats::{add, get};
 use super::Inner;
 use crate::error::{Error, Repeat, Status};
+use crate::observe::{Gauge, Level};
 use crate::stream::FrameParser;
 use crate::take::{self, Job, JobSink};
 use hyper::Method;
@@ -74,10 +75,26 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                 backoff.reset();
                 awaiting_return = true;
                 inner.server_back.notify_waiters();
-                if get(&inner.counters.connects) > 0 {
+                let reconnect = get(&inner.counters.connects) > 0;
+                if reconnect {
                     add(&inner.counters.reconnects, 1);
                 }
                 add(&inner.counters.connects, 1);
+                inner.event(Level::Info, "stream_connected", || {
+                    let what = if reconnect {
+                        "reconnected"
+                    } else {
+                        "connected"
+                    };
+                    (
+                        format!("take stream {what} to {}", client.base_url()),
+                        vec![
+                            ("url", client.base_url().into()),
+                            ("reconnect", reconnect.into()),
+                        ],
+                    )
+                });
+                let _open = Gauge::up(client.observer(), |s| &s.take_streams);
                 let sink = Sink {
                     epoch: inner.new_epoch(),
                     inner,
@@ -104,12 +121,14 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                 inner.record_error(&err);
                 // A clean end (e.g. a server restart) reconnects at once the
                 // first time; repeated failures back off.
-                if err.status == Status::ZIZQ_E_STREAM_ENDED && backoff.is_fresh() {
+                let delay = if err.status == Status::ZIZQ_E_STREAM_ENDED && backoff.is_fresh() {
                     backoff.next_delay();
                     Duration::ZERO
                 } else {
                     backoff.next_delay()
-                }
+                };
+                reconnect_scheduled(inner, "take stream lost", &err, delay);
+                delay
             }
             Err(err) => {
                 add(&inner.counters.connect_failures, 1);
@@ -121,7 +140,9 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
                     return;
                 }
                 inner.record_error(&err);
-                backoff.next_delay()
+                let delay = backoff.next_delay();
+                reconnect_scheduled(inner, "take stream could not connect", &err, delay);
+                delay
             }
         };
         let returned = tokio::select! {
@@ -135,6 +156,21 @@ async fn take_until_shutdown(inner: &Arc<Inner>) {
             inner.server_back.notify_waiters();
         }
     }
+}
+
+fn reconnect_scheduled(inner: &Inner, what: &str, err: &Error, delay: Duration) {
+    inner.event(Level::Warn, "reconnect_scheduled", || {
+        let delay_ms = delay.as_millis() as u64;
+        (
+            format!("{what} ({}); reconnecting in {delay_ms} ms", err.message),
+            vec![
+                ("url", inner.client.base_url().into()),
+                ("delay_ms", delay_ms.into()),
+                ("reason", err.message.clone().into()),
+                ("http_status", err.http_status.into()),
+            ],
+        )
+    });
 }
 
 /// Wait `delay` before the next take attempt. A wait longer than one initial

@@ -237,6 +237,27 @@ static void test_jobs(const char *url, int faults) {
     EXPECT(strlen(str_at(&out, "version")) > 0);
     zizq_buf_free(&out);
 
+    /* Events: the first request opened a connection; the descriptor is
+       readable until the events are read. */
+    int efd = zizq_client_events_fd(c);
+    EXPECT(efd >= 0);
+    struct pollfd epfd = {.fd = efd, .events = POLLIN, .revents = 0};
+    EXPECT(poll(&epfd, 1, 0) == 1);
+    OK(zizq_client_next_events(c, 0, 0, &out, &err_));
+    EXPECT(strcmp(str_at(&out, "0.kind"), "connection_opened") == 0);
+    EXPECT(strcmp(str_at(&out, "0.level"), "info") == 0);
+    zizq_buf_free(&out);
+    EXPECT(poll(&epfd, 1, 0) == 0);
+    OK(zizq_client_next_events(c, 10, 0, &out, &err_));
+    EXPECT(buf_eq(&out, "[]"));
+    zizq_buf_free(&out);
+    EXPECT(zizq_client_next_events(c, 0, 0, NULL, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_client_events_fd(NULL) == -1);
+    OK(zizq_client_stats(c, &out, &err_));
+    EXPECT(int_at(&out, "requests_ok") == 3);
+    EXPECT(int_at(&out, "open_connections") == 1);
+    zizq_buf_free(&out);
+
     /* Enqueue, fetch, update, list, count. */
     OK(zizq_enqueue(c, DOC("{\"type\":\"greet\",\"queue\":\"c-test\",\"payload\":{\"name\":\"Ada\"},\"priority\":10}"), &out, &err_));
     char id[64];
@@ -466,6 +487,9 @@ static void test_jobs(const char *url, int faults) {
         if (zizq_worker_wakeup(fw) != ZIZQ_E_FORKED) code |= 16;
         if (zizq_take_wakeup(fts) != ZIZQ_E_FORKED) code |= 32;
         if (zizq_take_close(fts) != ZIZQ_E_FORKED) code |= 64;
+        if (zizq_client_events_fd(c) != -1) code |= 128;
+        if (zizq_client_next_events(c, 0, 0, &out, NULL) != ZIZQ_E_FORKED) code |= 256;
+        if (zizq_client_stats(c, &out, NULL) != ZIZQ_E_FORKED) code |= 512;
         zizq_client *child = NULL;
         if (zizq_client_new(url, DOC("{\"format\":\"json\"}"), &child, NULL) != ZIZQ_OK) code |= 2;
         if (zizq_health(child, &out, NULL) != ZIZQ_OK) code |= 4;
@@ -489,6 +513,13 @@ static void test_jobs(const char *url, int faults) {
 
     OK(zizq_erase_all_data(c, &err_));
     EXPECT(zizq_client_close(c) == ZIZQ_OK);
+    /* A closed client hands over its last events, then says it is closed. */
+    zizq_status last = ZIZQ_OK;
+    for (int i = 0; i < 10000 && last == ZIZQ_OK; i++) {
+        last = zizq_client_next_events(c, 0, -1, &out, NULL);
+        zizq_buf_free(&out);
+    }
+    EXPECT(last == ZIZQ_E_CLOSED);
     zizq_client_free(c);
 }
 

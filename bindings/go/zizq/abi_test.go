@@ -19,6 +19,7 @@ type abiDescription struct {
 		Value int    `json:"value"`
 	} `json:"statuses"`
 	WorkerStats []string `json:"worker_stats"`
+	ClientStats []string `json:"client_stats"`
 }
 
 func description(t *testing.T) abiDescription {
@@ -33,19 +34,25 @@ func description(t *testing.T) abiDescription {
 	return d
 }
 
-// WorkerStats has exactly one field per key of the core's stats document,
-// so that a counter added to the core is not lost.
-func TestWorkerStatsFieldsAreTheDescribedKeys(t *testing.T) {
-	var fields []string
-	typ := reflect.TypeOf(WorkerStats{})
-	for i := 0; i < typ.NumField(); i++ {
-		fields = append(fields, strings.Split(typ.Field(i).Tag.Get("json"), ",")[0])
-	}
-	keys := append([]string(nil), description(t).WorkerStats...)
-	sort.Strings(fields)
-	sort.Strings(keys)
-	if !reflect.DeepEqual(fields, keys) {
-		t.Fatalf("WorkerStats fields %v, the core's stats keys %v", fields, keys)
+// WorkerStats and ClientStats have exactly one field per key of the core's
+// stats documents, so that a counter added to the core is not lost.
+func TestStatsFieldsAreTheDescribedKeys(t *testing.T) {
+	d := description(t)
+	for _, c := range []struct {
+		value any
+		keys  []string
+	}{{WorkerStats{}, d.WorkerStats}, {ClientStats{}, d.ClientStats}} {
+		var fields []string
+		typ := reflect.TypeOf(c.value)
+		for i := 0; i < typ.NumField(); i++ {
+			fields = append(fields, strings.Split(typ.Field(i).Tag.Get("json"), ",")[0])
+		}
+		keys := append([]string(nil), c.keys...)
+		sort.Strings(fields)
+		sort.Strings(keys)
+		if len(keys) == 0 || !reflect.DeepEqual(fields, keys) {
+			t.Fatalf("%s fields %v, the core's stats keys %v", typ.Name(), fields, keys)
+		}
 	}
 }
 

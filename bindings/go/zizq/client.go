@@ -8,6 +8,7 @@ import "C"
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -50,7 +51,9 @@ type clientOptions struct {
 	Connections      int            `json:"connections,omitempty"`
 	MaxFrameBytes    int64          `json:"max_frame_bytes,omitempty"`
 	TLS              map[string]any `json:"tls,omitempty"`
+	LogLevel         string         `json:"log_level,omitempty"`
 	format           Format
+	logger           *slog.Logger
 }
 
 // Option configures NewClient.
@@ -138,7 +141,19 @@ func NewClient(url string, opts ...Option) (*Client, error) {
 	} else {
 		c.url = url
 	}
-	runtime.SetFinalizer(c, func(c *Client) { C.zizq_client_free(c.h) })
+	// libzizq's events go to the logger from a goroutine of their own, on
+	// a derived handle, so that the Client can still be collected.
+	var d *C.zizq_client
+	if st := C.zizq_client_derive(h, &d, &cerr); st != C.ZIZQ_OK {
+		C.zizq_client_free(h)
+		return nil, newError("NewClient", st, cerr)
+	}
+	stop := new(atomic.Bool)
+	go pumpEvents(d, o.logger, stop)
+	runtime.SetFinalizer(c, func(c *Client) {
+		stop.Store(true)
+		C.zizq_client_free(c.h)
+	})
 	return c, nil
 }
 

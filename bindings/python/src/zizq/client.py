@@ -18,6 +18,7 @@ from typing import (
 )
 
 from . import _codec, _native, _wire, errors
+from ._events import EventPump
 from ._native import FORMATS, Buf, cstr, lib, take_buf, wait_readable
 from ._wire import UNCHANGED, Document, Seconds, _Sentinel
 from .parser import parse_msgpack_stream, parse_ndjson
@@ -103,7 +104,14 @@ class Client:
     heartbeats keep a healthy stream alive), both in seconds. ``tls`` is
     ``{"ca": ..., "client_cert": ..., "client_key": ...}`` (PEM text or file
     paths; an ``https://`` URL enables TLS). ``options`` passes further
-    libzizq client options (``connect_timeout_ms``, ``connections``...).
+    libzizq client options (``connect_timeout_ms``, ``connections``,
+    ``log_level``...).
+
+    What libzizq reports (reconnects, retried and refused acks, connections
+    opened and retired...) is logged on the ``zizq`` loggers (``zizq.worker``,
+    ``zizq.transport``, ``zizq.take``) from a daemon thread of the client,
+    with the event's fields in the record's ``extra``; libzizq keeps events
+    at ``log_level`` (default ``"info"``) and above.
 
     A client is thread safe: share one between threads. Every call that
     waits releases the GIL. Use it as a context manager, or call ``close()``.
@@ -150,6 +158,9 @@ class Client:
         url_buf = Buf()
         errors.call(lib.zizq_client_url, self._handle, ctypes.byref(url_buf))
         self._url = take_buf(url_buf).decode("utf-8")
+        # libzizq's events go to the `zizq` loggers from a thread of ours.
+        self._events = EventPump(self._handle)
+        weakref.finalize(self, self._events.stop)
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -175,6 +186,19 @@ class Client:
         raise ConnectionError. Idempotent; never blocks. The native handle is
         released when the client is garbage-collected."""
         lib.zizq_client_close(self._handle)
+
+    def stats(self) -> dict[str, Any]:
+        """The client's figures (see ``zizq_client_stats``): ``requests``
+        and their outcomes (``requests_ok``, ``requests_client_error``,
+        ``requests_server_error``, ``requests_failed``, ``timeouts``),
+        ``retries``, ``open_connections``, ``take_streams``, ``bytes_out``,
+        ``bytes_in``, ``latency_p50_ms`` / ``latency_p90_ms`` /
+        ``latency_p99_ms`` over the last ``latency_window_ms`` (None without
+        samples), ``latency_samples`` and ``events_dropped``."""
+        out = Buf()
+        errors.call(lib.zizq_client_stats, self._handle, ctypes.byref(out))
+        stats: dict[str, Any] = json.loads(take_buf(out))
+        return stats
 
     def __enter__(self) -> Client:
         return self

@@ -41,6 +41,9 @@ module Zizq
       }.compact)
       @handle = NativeCall.handle(:zizq_client_new, :zizq_client_free, @url, options,
                                   options.bytesize)
+      # libzizq's events go to Zizq.logger from a thread of the client.
+      events = EventPump.new(@handle, format)
+      ObjectSpace.define_finalizer(self, events.method(:stop))
     end
 
     # End the take streams of this client, including one still connecting:
@@ -57,6 +60,17 @@ module Zizq
     def close
       Native.zizq_client_close(@handle)
       nil
+    end
+
+    # The client's figures (see `zizq_client_stats`): `:requests` and their
+    # outcomes (`:requests_ok`, `:requests_client_error`,
+    # `:requests_server_error`, `:requests_failed`, `:timeouts`), `:retries`,
+    # `:open_connections`, `:take_streams`, `:bytes_out`, `:bytes_in`,
+    # `:latency_p50_ms` / `:latency_p90_ms` / `:latency_p99_ms` over the last
+    # `:latency_window_ms` (nil without samples), `:latency_samples` and
+    # `:events_dropped`.
+    def stats
+      decode(NativeCall.bytes(:zizq_client_stats, @handle)).transform_keys(&:to_sym)
     end
 
     def inspect

@@ -90,7 +90,7 @@ module Zizq
     # GVL: they are the ones that report failures through a `zizq_error **`,
     # except those below, which only queue work or read local state and
     # return at once on every job (releasing the GVL would only add cost).
-    AT_ONCE = %w[zizq_worker_ack zizq_worker_nack zizq_worker_stats].freeze
+    AT_ONCE = %w[zizq_worker_ack zizq_worker_nack zizq_worker_stats zizq_client_stats].freeze
 
     # Attach every function the library describes; the names of those with
     # a C type this binding cannot spell are left in UNATTACHED (a test
