@@ -18,6 +18,10 @@ class EventsTest < ZizqTest
       true
     end
 
+    def count(kind)
+      @lock.synchronize { @entries.count { |entry| entry.message.include?("kind=#{kind}") } }
+    end
+
     def find(kind)
       @lock.synchronize { @entries.find { |entry| entry.message.include?("kind=#{kind}") } }
     end
@@ -57,6 +61,16 @@ class EventsTest < ZizqTest
     assert_equal Logger::INFO, entry.severity
     assert_equal "zizq.transport", entry.progname
     assert_includes entry.message, "url=#{server.url}"
+  end
+
+  def test_log_level_filters_events_in_the_library
+    quiet = new_client(log_level: :warn)
+    quiet.health
+    loud = new_client(log_level: "debug")
+    loud.health
+    wait_for("connection_opened")
+    assert_equal 1, @logs.count("connection_opened"), "only the client at debug logs the info event"
+    assert_raises(ArgumentError) { new_client(log_level: :chatty) }
   end
 
   def test_a_reconnect_is_a_warning_with_its_delay

@@ -45,7 +45,7 @@ def log_event(event: dict[str, Any]) -> None:
     extra = {("zizq_" + key if key in _RESERVED else key): value for key, value in fields.items()}
     extra.update(zizq_kind=event.get("kind"), zizq_area=event.get("area"), zizq_fields=fields)
     record = logger.makeRecord(logger.name, level, "(libzizq)", 0, event.get("message", ""),
-                               None, None, extra=extra)
+                               (), None, extra=extra)
     record.created = event.get("time_ms", record.created * 1000) / 1000
     record.msecs = (record.created * 1000) % 1000
     logger.handle(record)

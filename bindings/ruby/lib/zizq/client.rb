@@ -28,8 +28,10 @@ module Zizq
     # stream alive), both in seconds. TLS settings come from `ssl_context:`
     # (an OpenSSL::SSL::SSLContext: its CA file, certificate and key) and/or
     # `tls: {ca:, client_cert:, client_key:}` (PEM text or file paths).
+    # `log_level` (:debug, :info, :warn, :error or :off; libzizq's default
+    # is :info) says which of libzizq's events reach Zizq.logger.
     def initialize(url:, format: :msgpack, ssl_context: nil, read_timeout: 30,
-                   stream_idle_timeout: 30, tls: nil)
+                   stream_idle_timeout: 30, tls: nil, log_level: nil)
       @url = Arguments.string(url, "url").chomp("/")
       @format = format
       CONTENT_TYPES.fetch(format) # an unknown format raises KeyError, as in the seed
@@ -37,7 +39,8 @@ module Zizq
         format: format.to_s,
         read_timeout_ms: read_timeout * 1000.0,
         stream_idle_timeout_ms: stream_idle_timeout * 1000.0,
-        tls: TlsOptions.build(tls: tls, ssl_context: ssl_context)
+        tls: TlsOptions.build(tls: tls, ssl_context: ssl_context),
+        log_level: log_level&.to_s
       }.compact)
       @handle = NativeCall.handle(:zizq_client_new, :zizq_client_free, @url, options,
                                   options.bytesize)
