@@ -133,14 +133,7 @@ fn timeout_wakeup_fd_and_close() {
     let s = open(&c, json!({})).unwrap();
     let fd = unsafe { zizq_take_fd(s.0) };
     assert!(fd >= 0);
-    let readable = |ms: i32| {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut p, 1, ms) == 1 }
-    };
+    let readable = |ms: i32| readable(fd, ms);
     assert!(!readable(0));
     let t = Instant::now();
     assert!(next(&s, 0, 100).unwrap().is_empty());

@@ -392,14 +392,7 @@ fn worker_fd_follows_readiness() {
     let fd = unsafe { zizq_worker_fd(w.ptr) };
     assert!(fd >= 0);
     assert_eq!(unsafe { zizq_worker_fd(ptr::null()) }, -1);
-    let readable = |ms: i32| {
-        let mut p = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        unsafe { libc::poll(&mut p, 1, ms) == 1 }
-    };
+    let readable = |ms: i32| readable(fd, ms);
     assert!(!readable(0));
     assert_eq!(unsafe { zizq_worker_wakeup(w.ptr) }, S::ZIZQ_OK);
     assert!(!readable(0), "a wakeup is not readiness");

@@ -354,3 +354,14 @@ pub fn name(ptr: *const c_char) -> String {
 }
 
 pub const FORMATS: [&str; 2] = ["json", "msgpack"];
+
+/// Whether a readiness descriptor becomes readable within `ms` milliseconds.
+pub fn readable(fd: i32, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `p` is one valid pollfd for the duration of the call.
+    unsafe { libc::poll(&mut p, 1, ms) == 1 }
+}
