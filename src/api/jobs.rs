@@ -55,10 +55,13 @@ fn check_enqueue(map: &Map<String, Value>, what: &str) -> Result<()> {
 pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
     let mut map = codec::decode_args(client.documents(), doc)?;
     check_enqueue(&map, "enqueue")?;
-    let body = if durations::to_wire(&mut map, "enqueue")? {
+    // The document as given when it needs no change; else the decoded map,
+    // re-encoded once (durations rewritten, or another wire format).
+    let body = if durations::to_wire(&mut map, "enqueue")? || client.documents() != client.format()
+    {
         client.encode_map(map)
     } else {
-        client.to_wire(doc)?
+        Bytes::copy_from_slice(doc)
     };
     client.block(move |c| async move {
         c.call(

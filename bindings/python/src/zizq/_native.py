@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-import select
 from ctypes import (
     POINTER,
     c_bool,
@@ -223,13 +222,3 @@ def uint32(value: object, what: str) -> int:
     if not 0 <= value < 2**32:
         raise ValueError(f"{what} must be between 0 and {2**32 - 1}, got {value}")
     return value
-
-
-def wait_readable(fd: int) -> None:
-    """Block until a libzizq readiness descriptor (``zizq_take_fd``,
-    ``zizq_worker_fd``) is readable, i.e. until the next call would return at
-    once. Waiting here rather than inside the library keeps the main thread
-    responsive to signals: KeyboardInterrupt interrupts the poll."""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    poller.poll()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import weakref
 from collections.abc import Generator, Iterable, Mapping
 from contextlib import closing
@@ -19,7 +20,7 @@ from typing import (
 
 from . import _codec, _native, _wire, errors
 from ._events import EventPump
-from ._native import FORMATS, Buf, cstr, lib, take_buf, wait_readable
+from ._native import FORMATS, Buf, cstr, lib, take_buf
 from ._wire import UNCHANGED, Document, Seconds, _Sentinel
 from .parser import parse_msgpack_stream, parse_ndjson
 from .resources import CronEntry, CronGroup, ErrorPage, ErrorRecord, Job, JobPage
@@ -75,14 +76,18 @@ class _TakeStream:
         out = ctypes.c_void_p()
         errors.call(lib.zizq_take_open, client_handle, options, len(options), ctypes.byref(out))
         self.handle: int | None = out.value
-        self._fd: int = lib.zizq_take_fd(self.handle)
+        # The stream's readiness descriptor: waiting on it here rather than
+        # inside libzizq keeps the main thread responsive to signals
+        # (KeyboardInterrupt interrupts the poll).
+        self._ready = select.poll()
+        self._ready.register(lib.zizq_take_fd(self.handle), select.POLLIN)
 
     def next_documents(self) -> list[bytes] | None:
         """Job documents received so far (possibly none after a wakeup), or
         None once the stream is over: ended by the server, or closed. Waits
-        on the stream's descriptor (``wait_readable``), then takes what is
+        on the stream's descriptor, then takes what is
         there without blocking."""
-        wait_readable(self._fd)
+        self._ready.poll()
         out = ctypes.c_void_p()
         status = errors.call(lib.zizq_take_next, self.handle, 0, 0, ctypes.byref(out),
                              expected=(_native.E_STREAM_ENDED, _native.E_CLOSED))
