@@ -23,6 +23,7 @@ const OPTION_DOCS: &[(&str, &str)] = &[
     ("tls", "TlsOptionsDoc"),
     ("take", "TakeOptionsDoc"),
     ("worker", "WorkerOptionsDoc"),
+    ("completion_queue", "CompletionQueueOptionsDoc"),
 ];
 /// The struct serialized by `zizq_worker_stats`.
 const STATS: &str = "WorkerStats";

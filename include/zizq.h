@@ -105,6 +105,13 @@
  *   zizq_client_cancel zizq_client_close_streams zizq_client_format
  *   zizq_client_document_format zizq_client_url
  *
+ * Non-blocking calls: completion queues and deferred clients
+ *   zizq_completion_queue_new zizq_client_defer zizq_last_ticket
+ *   zizq_completion_queue_fd zizq_completion_queue_next
+ *   zizq_completion_queue_cancel zizq_completion_queue_pending
+ *   zizq_completion_queue_close zizq_completion_queue_free
+ *   zizq_completion_free
+ *
  * Cron groups and entries (a Pro feature)
  *   zizq_list_cron_groups zizq_get_cron_group zizq_replace_cron_group
  *   zizq_update_cron_group zizq_delete_cron_group zizq_delete_all_crons
@@ -205,6 +212,9 @@ typedef enum zizq_status {
   // The library could not get a system resource it needs (its I/O
   // threads, an event descriptor); it may pass.
   ZIZQ_E_RESOURCE = 19,
+  // Not a failure: the call started on a deferred client and its result
+  // will come as a completion (ticket: `zizq_last_ticket`).
+  ZIZQ_PENDING = 20,
 } zizq_status;
 
 // A document format: of a client's wire and documents, of a parser, of a
@@ -225,6 +235,10 @@ typedef struct zizq_batch zizq_batch;
 // all threads of a process. Created by `zizq_client_new`, closed by
 // `zizq_client_close`, released by `zizq_client_free`.
 typedef struct zizq_client zizq_client;
+
+// A completion queue: where the calls of deferred clients finish. Any
+// thread may use it; completions are handed out once each.
+typedef struct zizq_completion_queue zizq_completion_queue;
 
 // Details of a failed call. Created by libzizq, released with
 // `zizq_error_free`. Immutable: it may be read from any thread.
@@ -257,6 +271,24 @@ typedef struct zizq_buf {
   // Allocation size; private to libzizq.
   size_t cap;
 } zizq_buf;
+
+// One finished call. The host owns `out` and `err`: release both with
+// `zizq_completion_free`.
+typedef struct zizq_completion {
+  // The ticket the call was started under (`zizq_last_ticket`).
+  uint64_t ticket;
+  // What the blocking form of the call would have returned.
+  enum zizq_status status;
+  // `zizq_request`: the HTTP status of the answer; 0 for other calls.
+  uint16_t http_status;
+  // Calls that answer a count (`zizq_count_jobs`...): the count; else 0.
+  int64_t count;
+  // Calls that answer a document or a body: its bytes; else empty.
+  struct zizq_buf out;
+  // On failure, the error object the blocking call would have given;
+  // else NULL.
+  struct zizq_error *err;
+} zizq_completion;
 
 // One job of a batch. Every pointer stays valid until the batch is freed.
 typedef struct zizq_job {
@@ -375,7 +407,8 @@ enum zizq_status zizq_client_close(const struct zizq_client *client);
 // Release the handle. Call it once, after every other call on this client
 // has returned. NULL is ignored. Take streams and workers created from it
 // hold their own reference and keep working until they are freed; the
-// connections close when nothing uses them any more.
+// connections close when nothing uses them any more. Freeing a deferred
+// client (`zizq_client_defer`) cancels its running calls.
 // # Safety
 // `client` may be NULL; otherwise it is a live client, used by no other call
 // during or after this one.
@@ -430,6 +463,115 @@ enum zizq_format zizq_client_document_format(const struct zizq_client *client);
 enum zizq_status zizq_client_url(const struct zizq_client *client,
                                  struct zizq_buf *out,
                                  struct zizq_error **err);
+
+/* ==========================================================================
+ * Non-blocking calls: completion queues and deferred clients
+ * ========================================================================== */
+
+// Create a completion queue. `options` is a JSON object (may be NULL/empty):
+// `max_pending` (4096, 1..1000000): the most calls started and not yet
+// taken; starting one more fails at once with `ZIZQ_E_RESOURCE`.
+// # Safety
+// Any pointer may be NULL; otherwise `options` holds `options_len` readable
+// bytes, `out` and `err` are writable.
+enum zizq_status zizq_completion_queue_new(const uint8_t *options,
+                                           size_t options_len,
+                                           struct zizq_completion_queue **out,
+                                           struct zizq_error **err);
+
+// A client whose calls never block: every operation called on it (the job,
+// cron and server calls, `zizq_request`, `zizq_get_path`) checks its
+// arguments, starts, and returns `ZIZQ_PENDING` at once — never waiting for
+// a connection, DNS, TLS or a free stream. Its result, exactly what the
+// blocking call returns (the same document, count, HTTP status or error
+// object), arrives in `queue` under the ticket `zizq_last_ticket()` returns
+// right after. Arguments the call can check itself fail at once as usual
+// (and start nothing); the output arguments are not used and may be NULL.
+// `zizq_take_open` on it returns the stream at once, connecting in the
+// background (a failure comes from `zizq_take_next`).
+//
+// It shares `client`'s connections and has its own cancellation scope:
+// `zizq_client_cancel` on it cancels its running calls (they complete with
+// `ZIZQ_E_CANCELLED`, as does freeing it with `zizq_client_free`), and
+// closing `client` or the queue completes them with `ZIZQ_E_CLOSED`.
+// # Safety
+// Any pointer may be NULL; otherwise `client` and `queue` are live, `out`
+// and `err` are writable.
+enum zizq_status zizq_client_defer(const struct zizq_client *client,
+                                   const struct zizq_completion_queue *queue,
+                                   struct zizq_client **out,
+                                   struct zizq_error **err);
+
+// The ticket of the call this thread most recently started on a deferred
+// client (read it right after the call returned `ZIZQ_PENDING`); 0 before
+// any. Tickets are unique per queue, counting from 1.
+uint64_t zizq_last_ticket(void);
+
+// A file descriptor that is readable while `zizq_completion_queue_next`
+// would not block (a completion waits, or the queue is closed and empty).
+// For `poll`/`epoll`, libuv, asyncio `add_reader`, Ruby `IO#wait_readable`;
+// do not read or close it. -1 for NULL or in a fork child.
+// # Safety
+// `queue` is NULL or a live queue.
+int32_t zizq_completion_queue_fd(const struct zizq_completion_queue *queue);
+
+// Take up to `cap` finished calls into `out[0..*n]`, oldest first, waiting
+// up to `timeout_ms` (0 = not at all, negative = forever) for the first.
+// `*n` is 0 after a timeout. Release each with `zizq_completion_free`.
+// Returns `ZIZQ_OK`; `ZIZQ_E_CLOSED` once the queue is closed and every
+// completion was taken; `ZIZQ_E_NULL_ARG` (`queue`, `n`, or `out` with a
+// non-zero `cap`); `ZIZQ_E_FORKED` in a fork child. No `err` argument:
+// those statuses say all there is to say.
+// # Safety
+// Any pointer may be NULL; otherwise `queue` is live, `out` has room for
+// `cap` completions and `n` is writable.
+enum zizq_status zizq_completion_queue_next(const struct zizq_completion_queue *queue,
+                                            struct zizq_completion *out,
+                                            size_t cap,
+                                            int64_t timeout_ms,
+                                            size_t *n);
+
+// Cancel a running call: it completes with `ZIZQ_E_CANCELLED` (unless it
+// finished first; a call cancelled after its request was sent reports an
+// unknown outcome, as a cancelled blocking call does). A ticket whose
+// completion waits to be taken is left as it is (`ZIZQ_OK`).
+// Returns `ZIZQ_OK`; `ZIZQ_E_INVALID_ARG` for a ticket this queue never
+// gave or already handed out; `ZIZQ_E_NULL_ARG`; `ZIZQ_E_FORKED`. No `err`
+// argument: those statuses say all there is to say.
+// # Safety
+// `queue` is NULL or a live queue.
+enum zizq_status zizq_completion_queue_cancel(const struct zizq_completion_queue *queue,
+                                              uint64_t ticket);
+
+// Calls started on this queue and not yet taken (running or waiting to be
+// taken). 0 for NULL or in a fork child.
+// # Safety
+// `queue` is NULL or a live queue.
+size_t zizq_completion_queue_pending(const struct zizq_completion_queue *queue);
+
+// Close the queue: new calls on its deferred clients fail with
+// `ZIZQ_E_CLOSED`, and every running call completes promptly with
+// `ZIZQ_E_CLOSED`; completions stay to be taken. Never blocks; idempotent.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` or `ZIZQ_E_FORKED`.
+// # Safety
+// `queue` is NULL or a live queue.
+enum zizq_status zizq_completion_queue_close(const struct zizq_completion_queue *queue);
+
+// Close and release the queue, with the completions nobody took. Call once,
+// after every other call on it returned; deferred clients of the queue stay
+// valid (their new calls fail with `ZIZQ_E_CLOSED`). NULL is ignored.
+// # Safety
+// `queue` may be NULL; otherwise it is a live queue, used by no other call
+// during or after this one.
+void zizq_completion_queue_free(struct zizq_completion_queue *queue);
+
+// Release a completion's document and error object and reset them (to an
+// empty buffer and NULL), so that a second call does nothing. NULL is
+// ignored.
+// # Safety
+// `completion` is NULL or a completion filled by
+// `zizq_completion_queue_next` (or reset by this function).
+void zizq_completion_free(struct zizq_completion *completion);
 
 /* ==========================================================================
  * Cron groups and entries (a Pro feature)
@@ -1115,7 +1257,8 @@ enum zizq_status zizq_get_path(const struct zizq_client *client,
 // errors.
 //
 // After an unknown outcome a retry counts as safe (retryable) for every
-// method but POST, which could create something twice.
+// method but POST, which could create something twice. On a deferred client
+// `http_status` and `out` are not used (the completion carries both).
 // # Safety
 // Any pointer may be NULL; otherwise `client` is a live client, `method` is
 // NUL-terminated, `path` is NUL-terminated, `body` holds `body_len` readable

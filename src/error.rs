@@ -57,6 +57,9 @@ pub enum zizq_status {
     /// The library could not get a system resource it needs (its I/O
     /// threads, an event descriptor); it may pass.
     ZIZQ_E_RESOURCE = 19,
+    /// Not a failure: the call started on a deferred client and its result
+    /// will come as a completion (ticket: `zizq_last_ticket`).
+    ZIZQ_PENDING = 20,
 }
 
 pub use zizq_status as Status;
@@ -179,6 +182,7 @@ status_table! {
     ZIZQ_E_BUSY => "handle is busy", Permanent, Stream;
     ZIZQ_E_STREAM_ENDED => "stream ended by the server", Transient, Stream;
     ZIZQ_E_RESOURCE => "a system resource is unavailable", Transient, Internal;
+    ZIZQ_PENDING => "started; the result comes as a completion", Permanent, Ok;
 }
 
 impl zizq_status {
@@ -239,6 +243,11 @@ impl Error {
 
     pub fn decode(message: impl Into<String>) -> Self {
         Self::new(Status::ZIZQ_E_DECODE, message)
+    }
+
+    /// Not a failure: a deferred call started under `ticket`.
+    pub fn pending(ticket: u64) -> Self {
+        Self::new(Status::ZIZQ_PENDING, format!("started as ticket {ticket}"))
     }
 
     pub fn closed() -> Self {

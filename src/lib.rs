@@ -9,6 +9,7 @@
 pub mod api;
 pub mod client;
 pub mod codec;
+pub mod completion;
 pub mod error;
 pub mod ffi;
 pub mod observe;

@@ -40,12 +40,11 @@ fn get(client: &Client, path: String) -> Result<Bytes> {
 }
 
 fn delete(client: &Client, path: String) -> Result<()> {
-    client
-        .block(move |c| async move {
-            c.call(Method::DELETE, &path, None, &[204], Repeat::Safe)
-                .await
-        })
-        .map(drop)
+    client.block(move |c| async move {
+        c.call(Method::DELETE, &path, None, &[204], Repeat::Safe)
+            .await
+            .map(drop)
+    })
 }
 
 fn send_body(
@@ -114,11 +113,12 @@ pub fn delete_cron_group(client: &Client, group: &str) -> Result<()> {
 
 /// `DELETE /crons`; returns the number of groups deleted.
 pub fn delete_all_crons(client: &Client) -> Result<i64> {
-    let body = client.block(move |c| async move {
-        c.call(Method::DELETE, "/crons", None, &[200], Repeat::Safe)
-            .await
-    })?;
-    count_field(client, &body, "deleted")
+    client.block(move |c| async move {
+        let body = c
+            .call(Method::DELETE, "/crons", None, &[200], Repeat::Safe)
+            .await?;
+        count_field(&c, &body, "deleted")
+    })
 }
 
 /// `POST /crons/{group}/entries`: 409 if the entry already exists.

@@ -141,10 +141,12 @@ pub fn count_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
         return Ok(0);
     };
     let path = format!("/jobs/count{}", query_string(&params));
-    let body = client.block(move |c| async move {
-        c.call(Method::GET, &path, None, &[200], Repeat::Safe).await
-    })?;
-    count_field(client, &body, "count")
+    client.block(move |c| async move {
+        let body = c
+            .call(Method::GET, &path, None, &[200], Repeat::Safe)
+            .await?;
+        count_field(&c, &body, "count")
+    })
 }
 
 /// Validate a patch map: absent = unchanged, null = reset to the server
@@ -211,21 +213,21 @@ pub fn update_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
     };
     let body = client.encode_map(apply);
     let path = format!("/jobs{}", query_string(&params));
-    let reply = client.block(move |c| async move {
-        c.call(Method::PATCH, &path, Some(body), &[200], Repeat::Safe)
-            .await
-    })?;
-    count_field(client, &reply, "patched")
+    client.block(move |c| async move {
+        let reply = c
+            .call(Method::PATCH, &path, Some(body), &[200], Repeat::Safe)
+            .await?;
+        count_field(&c, &reply, "patched")
+    })
 }
 
 pub fn delete_job(client: &Client, id: &str) -> Result<()> {
     let path = format!("/jobs/{}", enc(id));
-    client
-        .block(move |c| async move {
-            c.call(Method::DELETE, &path, None, &[200, 204], Repeat::Safe)
-                .await
-        })
-        .map(drop)
+    client.block(move |c| async move {
+        c.call(Method::DELETE, &path, None, &[200, 204], Repeat::Safe)
+            .await
+            .map(drop)
+    })
 }
 
 /// `DELETE /jobs?filters` with `{"where": {...}}`; returns the number deleted.
@@ -235,11 +237,12 @@ pub fn delete_all_jobs(client: &Client, doc: &[u8]) -> Result<i64> {
         return Ok(0);
     };
     let path = format!("/jobs{}", query_string(&params));
-    let reply = client.block(move |c| async move {
-        c.call(Method::DELETE, &path, None, &[200], Repeat::Safe)
-            .await
-    })?;
-    count_field(client, &reply, "deleted")
+    client.block(move |c| async move {
+        let reply = c
+            .call(Method::DELETE, &path, None, &[200], Repeat::Safe)
+            .await?;
+        count_field(&c, &reply, "deleted")
+    })
 }
 
 /// Path of one job's acknowledgement.
@@ -257,12 +260,11 @@ pub(crate) fn failure_path(id: &str) -> String {
 
 pub fn report_success(client: &Client, id: &str) -> Result<()> {
     let path = success_path(id);
-    client
-        .block(move |c| async move {
-            c.call(Method::POST, &path, None, &[204], Repeat::Safe)
-                .await
-        })
-        .map(drop)
+    client.block(move |c| async move {
+        c.call(Method::POST, &path, None, &[204], Repeat::Safe)
+            .await
+            .map(drop)
+    })
 }
 
 /// Body of a bulk ack.
@@ -311,18 +313,17 @@ pub fn report_success_bulk(client: &Client, doc: &[u8]) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let body = bulk_ack_body(client, &ids);
-    client
-        .block(move |c| async move {
-            c.call(
-                Method::POST,
-                BULK_SUCCESS_PATH,
-                Some(body),
-                &[204, 422],
-                Repeat::Safe,
-            )
-            .await
-        })
+    client.block(move |c| async move {
+        c.call(
+            Method::POST,
+            BULK_SUCCESS_PATH,
+            Some(body),
+            &[204, 422],
+            Repeat::Safe,
+        )
+        .await
         .map(drop)
+    })
 }
 
 /// Build the failure body: `message` required; null fields and `kill: false`

@@ -24,12 +24,11 @@ pub fn get_queues(client: &Client) -> Result<Bytes> {
 
 /// `POST /reset`: every cron group and every job is deleted.
 pub fn erase_all_data(client: &Client) -> Result<()> {
-    client
-        .block(|c| async move {
-            c.call(Method::POST, "/reset", None, &[204], Repeat::Safe)
-                .await
-        })
-        .map(drop)
+    client.block(|c| async move {
+        c.call(Method::POST, "/reset", None, &[204], Repeat::Safe)
+            .await
+            .map(drop)
+    })
 }
 
 /// `GET` a server path such as a `pages.next` link.

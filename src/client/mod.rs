@@ -6,6 +6,7 @@ mod options;
 pub use options::ClientOptions;
 
 use crate::codec::{self, Format};
+use crate::completion::{CompletionQueue, Outcome};
 use crate::error::{Error, Repeat, Result, Status};
 use crate::observe::{Observer, RequestOutcome};
 use crate::runtime;
@@ -28,6 +29,9 @@ pub struct Client {
     /// that call's request, so that a cancelled call can say whether its
     /// outcome is unknown. Other handles track each request on its own.
     flight: Option<Arc<Flight>>,
+    /// Set on a deferred handle ([`Client::defer`]): calls start on the
+    /// runtime and finish in this queue instead of blocking.
+    completions: Option<CompletionQueue>,
 }
 
 /// Whether a request may have reached the server without its answer having
@@ -121,6 +125,7 @@ impl Client {
             }),
             scope: Arc::new(Scope::under(CancellationToken::new())),
             flight: None,
+            completions: None,
         })
     }
 
@@ -180,6 +185,33 @@ impl Client {
             inner: self.inner.clone(),
             scope: Arc::new(Scope::under(CancellationToken::new())),
             flight: None,
+            completions: self.completions.clone(),
+        }
+    }
+
+    /// A derived handle whose calls never block: each starts on the runtime
+    /// and finishes in `queue` (see [`Client::block`]).
+    pub fn defer(&self, queue: CompletionQueue) -> Client {
+        Client {
+            completions: Some(queue),
+            ..self.derive()
+        }
+    }
+
+    /// Whether calls through this handle finish in a completion queue.
+    pub fn is_deferred(&self) -> bool {
+        self.completions.is_some()
+    }
+
+    /// Run an operation of the API (validation on this thread, then
+    /// `block`). On a deferred handle a result the operation had without the
+    /// server is queued as a completion too, so every call that passed its
+    /// checks answers the same way: `ZIZQ_PENDING`.
+    pub fn run<T: Into<Outcome>>(&self, op: impl FnOnce(&Client) -> Result<T>) -> Result<T> {
+        let value = op(self)?;
+        match &self.completions {
+            None => Ok(value),
+            Some(queue) => Err(Error::pending(queue.finished(value.into())?)),
         }
     }
 
@@ -324,12 +356,14 @@ impl Client {
 
     /// Run an operation to completion from a host thread. The handle's
     /// cancellation scope is captured now, so a `cancel` racing with the
-    /// start of the call still interrupts it.
+    /// start of the call still interrupts it. On a deferred handle the
+    /// operation starts instead and this returns `ZIZQ_PENDING` with its
+    /// ticket; its result, exactly this function's, goes to the queue.
     pub fn block<T, F, Fut>(&self, op: F) -> Result<T>
     where
         F: FnOnce(Client) -> Fut,
         Fut: std::future::Future<Output = Result<T>> + Send + 'static,
-        T: Send + 'static,
+        T: Into<Outcome> + Send + 'static,
     {
         if self.is_closed() {
             return Err(Error::closed());
@@ -338,9 +372,11 @@ impl Client {
         let flight = Arc::new(Flight::new());
         let work = op(Client {
             flight: Some(flight.clone()),
+            completions: None,
             ..self.clone()
         });
-        runtime::block_on(async move {
+        let marks = flight.clone();
+        let guarded = async move {
             tokio::select! {
                 biased;
                 _ = cancelled.cancelled() => Err(flight.mark(Error::new(
@@ -349,7 +385,17 @@ impl Client {
                 ))),
                 result = work => result,
             }
-        })
+        };
+        match &self.completions {
+            None => runtime::block_on(guarded),
+            Some(queue) => {
+                let ticket = queue
+                    .start(async move { guarded.await.map(Into::into) }, move |err| {
+                        marks.mark(err)
+                    })?;
+                Err(Error::pending(ticket))
+            }
+        }
     }
 }
 

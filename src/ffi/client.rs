@@ -5,7 +5,7 @@
 use super::error::zizq_error;
 use super::{
     borrow, boundary, bytes_arg, free_handle, handle, infallible, live_handle, new_handle, out_arg,
-    str_arg, write_buf, zizq_buf, Handle,
+    str_arg, write_buf, zizq_buf, Handle, Out,
 };
 use crate::client::{Client, ClientOptions};
 use crate::codec::Format;
@@ -139,14 +139,24 @@ pub unsafe extern "C" fn zizq_client_close(client: *const zizq_client) -> zizq_s
 /// Release the handle. Call it once, after every other call on this client
 /// has returned. NULL is ignored. Take streams and workers created from it
 /// hold their own reference and keep working until they are freed; the
-/// connections close when nothing uses them any more.
+/// connections close when nothing uses them any more. Freeing a deferred
+/// client (`zizq_client_defer`) cancels its running calls.
 /// # Safety
 /// `client` may be NULL; otherwise it is a live client, used by no other call
 /// during or after this one.
 #[no_mangle]
 pub unsafe extern "C" fn zizq_client_free(client: *mut zizq_client) {
     // SAFETY: `client` is NULL or a client given up by the caller.
-    unsafe { free_handle(client) }
+    unsafe {
+        // The running calls of a deferred client are its own: they stop
+        // with it rather than finish for a handle nobody holds.
+        if let Some(c) = borrow(client) {
+            if c.client.is_deferred() && runtime::check_fork(c.generation).is_ok() {
+                c.client.cancel();
+            }
+        }
+        free_handle(client)
+    }
 }
 
 /// A new handle that shares `client`'s connections and options but has its
@@ -259,7 +269,9 @@ pub unsafe extern "C" fn zizq_client_url(
     })
 }
 
-/// Export body for calls that answer a document in `*out`.
+/// Export body for calls that answer a document in `*out`. On a deferred
+/// client the call starts instead (`ZIZQ_PENDING`) and `out` is not used: it
+/// may be NULL.
 ///
 /// # Safety
 /// `client` must be NULL or a client not yet freed; `out` and `err` NULL or
@@ -272,9 +284,11 @@ pub(crate) unsafe fn call_buf(
 ) -> zizq_status {
     boundary(err, || {
         // SAFETY: the pointers are valid or NULL by our contract.
-        let (client, out) = unsafe { (client_arg(client)?, out_arg(out, "out")?) };
-        let bytes = op(client)?;
-        write_buf(out, bytes);
+        let client = unsafe { client_arg(client) }?;
+        // SAFETY: `out` is NULL or writable by our contract.
+        let out = unsafe { result_arg(client, out) }?;
+        let bytes = client.run(op)?;
+        write_buf(out.expect("a blocking call has its output"), bytes);
         Ok(())
     })
 }
@@ -291,8 +305,11 @@ pub(crate) unsafe fn call_count(
 ) -> zizq_status {
     boundary(err, || {
         // SAFETY: the pointers are valid or NULL by our contract.
-        let (client, out) = unsafe { (client_arg(client)?, out_arg(out, "out")?) };
-        out.write(op(client)?);
+        let client = unsafe { client_arg(client) }?;
+        // SAFETY: `out` is NULL or writable by our contract.
+        let out = unsafe { result_arg(client, out) }?;
+        let count = client.run(op)?;
+        out.expect("a blocking call has its output").write(count);
         Ok(())
     })
 }
@@ -307,5 +324,18 @@ pub(crate) unsafe fn call_unit(
     op: impl FnOnce(&Client) -> Result<()>,
 ) -> zizq_status {
     // SAFETY: `client` is valid or NULL by our contract.
-    boundary(err, || op(unsafe { client_arg(client) }?))
+    boundary(err, || unsafe { client_arg(client) }?.run(op))
+}
+
+/// The output argument of a call: required on a blocking client, unused
+/// (None) on a deferred one, whose result comes as a completion.
+///
+/// # Safety
+/// As for [`out_arg`].
+pub(crate) unsafe fn result_arg<'a, T>(client: &Client, out: *mut T) -> Result<Option<Out<'a, T>>> {
+    if client.is_deferred() {
+        return Ok(None);
+    }
+    // SAFETY: the same contract as ours.
+    Ok(Some(unsafe { out_arg(out, "out") }?))
 }

@@ -7,6 +7,7 @@
 #![allow(non_camel_case_types)]
 
 pub mod client;
+pub mod completion;
 pub mod crons;
 pub mod doc;
 pub mod error;
@@ -28,7 +29,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub const ZIZQ_ABI_VERSION: u32 = 1;
 
 /// Run an export body behind the panic boundary. On failure the status is
-/// returned and, if `err` is not NULL, `*err` receives a new error object.
+/// returned and, if `err` is not NULL, `*err` receives a new error object;
+/// `ZIZQ_PENDING` (a deferred call started) is returned without one.
 pub(crate) fn boundary<F>(err: *mut *mut zizq_error, body: F) -> zizq_status
 where
     F: FnOnce() -> Result<()>,
@@ -46,6 +48,8 @@ where
     });
     match outcome {
         Ok(()) => Status::ZIZQ_OK,
+        // A deferred call that started: nothing failed, no error to give.
+        Err(e) if e.status == Status::ZIZQ_PENDING => Status::ZIZQ_PENDING,
         Err(e) => {
             let status = e.status;
             // SAFETY: every export taking `err` requires it to be NULL or

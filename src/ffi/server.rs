@@ -2,9 +2,9 @@
 //!
 //! Server-level operations, page links and the generic request.
 
-use super::client::{call_buf, call_unit, client_arg, zizq_client};
+use super::client::{call_buf, call_unit, client_arg, result_arg, zizq_client};
 use super::error::zizq_error;
-use super::{boundary, bytes_arg, out_arg, str_arg, write_buf, zizq_buf};
+use super::{boundary, bytes_arg, str_arg, write_buf, zizq_buf};
 use crate::api::server;
 use crate::error::zizq_status;
 use std::ffi::c_char;
@@ -107,7 +107,8 @@ pub unsafe extern "C" fn zizq_get_path(
 /// errors.
 ///
 /// After an unknown outcome a retry counts as safe (retryable) for every
-/// method but POST, which could create something twice.
+/// method but POST, which could create something twice. On a deferred client
+/// `http_status` and `out` are not used (the completion carries both).
 /// # Safety
 /// Any pointer may be NULL; otherwise `client` is a live client, `method` is
 /// NUL-terminated, `path` is NUL-terminated, `body` holds `body_len` readable
@@ -127,9 +128,10 @@ pub unsafe extern "C" fn zizq_request(
         // SAFETY: `client` is NULL or a live client, `method` and `path` NULL
         // or NUL-terminated strings, `body` NULL or `body_len` readable bytes,
         // `http_status` and `out` NULL or writable (# Safety above).
-        let (client, method, path, body, http_status, out) = unsafe {
+        let client = unsafe { client_arg(client) }?;
+        // SAFETY: as above.
+        let (method, path, body, http_status, out) = unsafe {
             (
-                client_arg(client)?,
                 str_arg(method, "method")?,
                 str_arg(path, "path")?,
                 if body.is_null() {
@@ -139,13 +141,14 @@ pub unsafe extern "C" fn zizq_request(
                         body, body_len, "body",
                     )?))
                 },
-                out_arg(http_status, "http_status")?,
-                out_arg(out, "out")?,
+                result_arg(client, http_status)?,
+                result_arg(client, out)?,
             )
         };
-        let (status, reply) = server::request(client, method, path, body)?;
-        http_status.write(status);
-        write_buf(out, reply);
+        let (status, reply) = client.run(|c| server::request(c, method, path, body))?;
+        let blocking = "a blocking call has its outputs";
+        http_status.expect(blocking).write(status);
+        write_buf(out.expect(blocking), reply);
         Ok(())
     })
 }

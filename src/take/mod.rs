@@ -78,8 +78,8 @@ pub struct TakeStream {
 }
 
 impl TakeStream {
-    /// Connect and wait for the server's 200; the reader then runs in the
-    /// background until `close`.
+    /// Connect and wait for the server's 200 (on a deferred client: start
+    /// connecting); the reader then runs in the background until `close`.
     pub fn open(client: &Client, options: &TakeOptions) -> Result<TakeStream> {
         let generation = runtime::generation();
         let shared = Arc::new(Shared {
@@ -92,7 +92,7 @@ impl TakeStream {
         let worker_id = options.worker_id.clone();
         let reader_shared = shared.clone();
         let reader_cancel = cancel.clone();
-        let opened = client.block(move |c| async move {
+        let connect = move |c: Client| async move {
             let connection = open(&c, &path, worker_id.as_deref(), &reader_cancel).await?;
             let format = c.format();
             let idle = c.options().stream_idle_timeout;
@@ -116,14 +116,27 @@ impl TakeStream {
                 reader_cancel,
             ));
             Ok(())
-        });
+        };
         let stream = TakeStream {
             shared,
             cancel,
             reading: AtomicBool::new(false),
             generation,
         };
-        match opened {
+        // A deferred client never waits: the stream connects in the
+        // background and a failure to connect ends it, as a later failure
+        // would.
+        if client.is_deferred() {
+            let shared = stream.shared.clone();
+            let c = client.clone();
+            runtime::runtime()?.spawn(async move {
+                if let Err(err) = connect(c).await {
+                    shared.finish(err);
+                }
+            });
+            return Ok(stream);
+        }
+        match client.block(connect) {
             Ok(()) => {}
             // `close_streams` while connecting: a stream that is already over,
             // as if it had been closed a moment after opening.

@@ -523,6 +523,243 @@ static void test_jobs(const char *url, int faults) {
     zizq_client_free(c);
 }
 
+/* Wait (poll, 5 s at most) for one completion on `cq` and take it. */
+static zizq_completion next_completion(zizq_completion_queue *cq) {
+    zizq_completion done;
+    memset(&done, 0, sizeof done);
+    size_t n = 0;
+    struct pollfd pfd = {.fd = zizq_completion_queue_fd(cq), .events = POLLIN, .revents = 0};
+    EXPECT(poll(&pfd, 1, 5000) == 1);
+    EXPECT(zizq_completion_queue_next(cq, &done, 1, 0, &n) == ZIZQ_OK);
+    EXPECT(n == 1);
+    return done;
+}
+
+/* Start a call on a deferred client; return its ticket (0 if it did not start). */
+#define START(call) ((call) == ZIZQ_PENDING ? zizq_last_ticket() : 0)
+
+/* The non-blocking API: completion queues and deferred clients. */
+static void test_completion(const char *url, int faults) {
+    zizq_client *c = NULL, *dc = NULL;
+    zizq_completion_queue *cq = NULL;
+    zizq_error *err = NULL;
+    zizq_buf out = {0};
+    size_t n = 99;
+    OK(zizq_client_new(url, DOC("{\"format\":\"json\"}"), &c, &err_));
+    OK(zizq_erase_all_data(c, &err_));
+
+    /* Options are checked; a queue starts empty and not readable. */
+    EXPECT(zizq_completion_queue_new(DOC("{\"max_pending\":0}"), &cq, &err) == ZIZQ_E_INVALID_ARG);
+    EXPECT(strstr(zizq_error_message(err), "max_pending") != NULL);
+    zizq_error_free(err);
+    err = NULL;
+    EXPECT(zizq_completion_queue_new(DOC("{\"bogus\":1}"), &cq, NULL) == ZIZQ_E_INVALID_ARG);
+    OK(zizq_completion_queue_new(DOC("{\"max_pending\":4}"), &cq, &err_));
+    int fd = zizq_completion_queue_fd(cq);
+    EXPECT(fd >= 0);
+    struct pollfd pfd = {.fd = fd, .events = POLLIN, .revents = 0};
+    EXPECT(poll(&pfd, 1, 0) == 0);
+    OK(zizq_completion_queue_next(cq, NULL, 0, 0, &n));
+    EXPECT(n == 0);
+    zizq_completion slots[4];
+    OK(zizq_completion_queue_next(cq, slots, 4, 0, &n));
+    EXPECT(n == 0);
+    OK(zizq_client_defer(c, cq, &dc, &err_));
+    EXPECT(zizq_client_document_format(dc) == ZIZQ_FORMAT_JSON);
+
+    /* A started call answers ZIZQ_PENDING with a ticket; its result is the
+       blocking call's: here the created job. The output may be NULL. */
+    uint64_t t1 = START(zizq_enqueue(dc, DOC("{\"type\":\"t\",\"queue\":\"cq\",\"payload\":{\"n\":1}}"), NULL, &err));
+    EXPECT(t1 > 0 && err == NULL);
+    EXPECT(zizq_completion_queue_pending(cq) == 1);
+    zizq_completion done = next_completion(cq);
+    EXPECT(done.ticket == t1 && done.status == ZIZQ_OK && done.err == NULL);
+    char id[64];
+    snprintf(id, sizeof id, "%s", str_at(&done.out, "id"));
+    EXPECT(strlen(id) > 0);
+    EXPECT(strcmp(str_at(&done.out, "queue"), "cq") == 0);
+    zizq_completion_free(&done);
+    zizq_completion_free(&done); /* a second free does nothing */
+    EXPECT(done.out.data == NULL && done.err == NULL);
+    EXPECT(zizq_completion_queue_pending(cq) == 0);
+    EXPECT(poll(&pfd, 1, 0) == 0);
+
+    /* Counts, raw requests, errors and local answers complete the same way. */
+    uint64_t t2 = START(zizq_count_jobs(dc, DOC("{\"queue\":\"cq\"}"), NULL, NULL));
+    uint64_t t3 = START(zizq_request(dc, "GET", "/health", NULL, 0, NULL, NULL, NULL));
+    uint64_t t4 = START(zizq_get_job(dc, "no-such-job", NULL, NULL));
+    uint64_t t5 = START(zizq_count_jobs(dc, DOC("{\"status\":[]}"), NULL, NULL));
+    EXPECT(t2 > t1 && t3 > t2 && t4 > t3 && t5 > t4);
+    /* Full: a fifth call is refused at once and starts nothing. */
+    EXPECT(zizq_health(dc, NULL, &err) == ZIZQ_E_RESOURCE);
+    EXPECT(err && strstr(zizq_error_message(err), "max_pending") != NULL);
+    zizq_error_free(err);
+    err = NULL;
+    /* Arguments the call checks itself fail at once, as when blocking. */
+    EXPECT(zizq_get_job(dc, NULL, NULL, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_enqueue(dc, DOC("{\"queue\":\"cq\"}"), NULL, NULL) == ZIZQ_E_INVALID_ARG);
+    int seen = 0;
+    for (int round = 0; round < 100 && seen < 4; round++) {
+        EXPECT(poll(&pfd, 1, 5000) == 1);
+        OK(zizq_completion_queue_next(cq, slots, 4, 0, &n));
+        for (size_t i = 0; i < n; i++, seen++) {
+            zizq_completion *d = &slots[i];
+            if (d->ticket == t2) {
+                EXPECT(d->status == ZIZQ_OK && d->count == 1);
+            } else if (d->ticket == t3) {
+                EXPECT(d->status == ZIZQ_OK && d->http_status == 200);
+                EXPECT(buf_eq(&d->out, "{\"status\":\"ok\"}"));
+            } else if (d->ticket == t4) {
+                EXPECT(d->status == ZIZQ_E_NOT_FOUND && d->err != NULL);
+                EXPECT(zizq_error_http_status(d->err) == 404);
+                EXPECT(d->out.len == 0);
+            } else {
+                EXPECT(d->ticket == t5 && d->status == ZIZQ_OK && d->count == 0);
+            }
+            zizq_completion_free(d);
+        }
+    }
+    EXPECT(seen == 4);
+    /* A ticket already taken, or never given, cannot be cancelled. */
+    EXPECT(zizq_completion_queue_cancel(cq, t2) == ZIZQ_E_INVALID_ARG);
+    EXPECT(zizq_completion_queue_cancel(cq, 1u << 30) == ZIZQ_E_INVALID_ARG);
+
+    /* A take stream opened through a deferred client returns at once; its
+       descriptor, the queue's and a plain poll drive take and ack. */
+    zizq_take_stream *ts = NULL;
+    OK(zizq_take_open(dc, DOC("{\"queues\":[\"cq\"],\"prefetch\":5}"), &ts, &err_));
+    struct pollfd tpfd = {.fd = zizq_take_fd(ts), .events = POLLIN, .revents = 0};
+    EXPECT(poll(&tpfd, 1, 5000) == 1);
+    zizq_batch *batch = NULL;
+    OK(zizq_take_next(ts, 0, 0, &batch, &err_));
+    EXPECT(zizq_batch_len(batch) == 1);
+    uint64_t t6 = START(zizq_report_success(dc, zizq_batch_get(batch, 0)->id, NULL));
+    zizq_batch_free(batch);
+    done = next_completion(cq);
+    EXPECT(done.ticket == t6 && done.status == ZIZQ_OK && done.out.len == 0);
+    zizq_completion_free(&done);
+    zizq_take_free(ts);
+    /* A stream that cannot connect says so through zizq_take_next. */
+    zizq_client *dead = NULL, *ddead = NULL;
+    OK(zizq_client_new("http://127.0.0.1:1", DOC("{\"connect_timeout_ms\":2000}"), &dead, &err_));
+    OK(zizq_client_defer(dead, cq, &ddead, &err_));
+    OK(zizq_take_open(ddead, NULL, 0, &ts, &err_));
+    tpfd.fd = zizq_take_fd(ts);
+    EXPECT(poll(&tpfd, 1, 5000) == 1);
+    EXPECT(zizq_take_next(ts, 0, 0, &batch, NULL) == ZIZQ_E_CONNECTION);
+    zizq_take_free(ts);
+    /* Nor does a call wait for a connection: it fails as a completion. */
+    uint64_t t7 = START(zizq_health(ddead, NULL, NULL));
+    EXPECT(t7 > 0);
+    done = next_completion(cq);
+    EXPECT(done.ticket == t7 && done.status == ZIZQ_E_CONNECTION);
+    EXPECT(zizq_error_retryable(done.err) == 1);
+    zizq_completion_free(&done);
+    zizq_client_free(ddead);
+    zizq_client_free(dead);
+
+    if (faults) {
+        /* A slow server: cancel one call, free the deferred handle of
+           another, close the client of a third, then the queue. */
+        control(c, "PUT", "/_testserver/faults", "{\"delay_ms\":3000}");
+        uint64_t slow = START(zizq_health(dc, NULL, NULL));
+        EXPECT(slow > 0);
+        OK(zizq_completion_queue_cancel(cq, slow));
+        OK(zizq_completion_queue_cancel(cq, slow)); /* still pending: no harm */
+        done = next_completion(cq);
+        EXPECT(done.ticket == slow && done.status == ZIZQ_E_CANCELLED);
+        zizq_completion_free(&done);
+
+        zizq_client *dc2 = NULL;
+        OK(zizq_client_defer(c, cq, &dc2, &err_));
+        uint64_t dropped = START(zizq_get_queues(dc2, NULL, NULL));
+        zizq_client_free(dc2);
+        done = next_completion(cq);
+        EXPECT(done.ticket == dropped && done.status == ZIZQ_E_CANCELLED);
+        zizq_completion_free(&done);
+
+        zizq_client *c3 = NULL, *dc3 = NULL;
+        OK(zizq_client_new(url, DOC("{\"format\":\"json\"}"), &c3, &err_));
+        OK(zizq_client_defer(c3, cq, &dc3, &err_));
+        uint64_t closing = START(zizq_health(dc3, NULL, NULL));
+        EXPECT(zizq_client_close(c3) == ZIZQ_OK);
+        done = next_completion(cq);
+        EXPECT(done.ticket == closing && done.status == ZIZQ_E_CLOSED);
+        zizq_completion_free(&done);
+        EXPECT(zizq_health(dc3, NULL, NULL) == ZIZQ_E_CLOSED);
+        zizq_client_free(dc3);
+        zizq_client_free(c3);
+
+        uint64_t a = START(zizq_health(dc, NULL, NULL));
+        uint64_t b = START(zizq_server_version(dc, NULL, NULL));
+        EXPECT(a > 0 && b > 0);
+        OK(zizq_completion_queue_close(cq));
+        EXPECT(zizq_completion_queue_close(cq) == ZIZQ_OK);
+        EXPECT(zizq_health(dc, NULL, NULL) == ZIZQ_E_CLOSED);
+        int closed = 0;
+        for (int round = 0; round < 10 && closed < 2; round++) {
+            OK(zizq_completion_queue_next(cq, slots, 4, 5000, &n));
+            for (size_t i = 0; i < n; i++, closed++) {
+                EXPECT(slots[i].status == ZIZQ_E_CLOSED);
+                zizq_completion_free(&slots[i]);
+            }
+        }
+        EXPECT(closed == 2);
+        /* Closed and empty: readable, and says so. */
+        EXPECT(poll(&pfd, 1, 0) == 1);
+        EXPECT(zizq_completion_queue_next(cq, slots, 4, -1, &n) == ZIZQ_E_CLOSED);
+        control(c, "DELETE", "/_testserver/faults", NULL);
+    }
+
+    /* Misuse: NULL everywhere, and a queue inherited across fork. */
+    EXPECT(zizq_completion_queue_new(NULL, 0, NULL, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_completion_queue_next(NULL, slots, 4, 0, &n) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_completion_queue_next(cq, NULL, 4, 0, &n) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_completion_queue_next(cq, slots, 4, 0, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_completion_queue_cancel(NULL, 1) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_completion_queue_close(NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_completion_queue_fd(NULL) == -1);
+    EXPECT(zizq_completion_queue_pending(NULL) == 0);
+    EXPECT(zizq_client_defer(c, NULL, &dc, NULL) == ZIZQ_E_NULL_ARG);
+    EXPECT(zizq_client_defer(NULL, cq, &dc, NULL) == ZIZQ_E_NULL_ARG);
+    zizq_completion_free(NULL);
+    zizq_completion_queue_free(NULL);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int code = 0;
+        size_t m = 0;
+        zizq_client *child = NULL;
+        if (zizq_completion_queue_next(cq, slots, 4, 0, &m) != ZIZQ_E_FORKED) code |= 1;
+        if (zizq_completion_queue_fd(cq) != -1) code |= 2;
+        if (zizq_completion_queue_cancel(cq, 1) != ZIZQ_E_FORKED) code |= 4;
+        if (zizq_health(dc, NULL, NULL) != ZIZQ_E_FORKED) code |= 8;
+        if (zizq_client_defer(c, cq, &child, NULL) != ZIZQ_E_FORKED) code |= 16;
+        zizq_completion_queue_free(cq);
+        zizq_client_free(dc);
+        _exit(code);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+    /* Freeing a queue with calls running is allowed: they stop with it. */
+    zizq_completion_queue *cq2 = NULL;
+    zizq_client *dc4 = NULL;
+    OK(zizq_completion_queue_new(NULL, 0, &cq2, &err_));
+    OK(zizq_client_defer(c, cq2, &dc4, &err_));
+    EXPECT(START(zizq_health(dc4, NULL, NULL)) > 0);
+    zizq_completion_queue_free(cq2);
+    EXPECT(zizq_health(dc4, NULL, NULL) == ZIZQ_E_CLOSED);
+    zizq_client_free(dc4);
+
+    zizq_client_free(dc);
+    zizq_completion_queue_free(cq);
+    OK(zizq_erase_all_data(c, &err_));
+    zizq_buf_free(&out);
+    zizq_client_free(c);
+}
+
 int main(void) {
     const char *url = getenv("ZIZQ_TEST_URL");
     int faults = url == NULL;
@@ -534,6 +771,7 @@ int main(void) {
     test_basics();
     test_parser();
     test_jobs(url, faults);
+    test_completion(url, faults);
     printf("abi_test: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
