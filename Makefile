@@ -87,6 +87,9 @@ $(BUILD_C)/throughput: examples-c/throughput.c include/zizq.h build | $(BUILD_C)
 $(BUILD_C)/events: examples-c/events.c include/zizq.h build | $(BUILD_C)
 	$(CC) -O2 $(CFLAGS_STRICT) $< -o $@ $(LINK)
 
+$(BUILD_C)/frame_loop: examples-c/frame_loop.c include/zizq.h build | $(BUILD_C)
+	$(CC) -O2 $(CFLAGS_STRICT) $< -o $@ $(LINK)
+
 $(BUILD_C)/abi_test: tests/c/abi_test.c include/zizq.h build | $(BUILD_C)
 	$(CC) $(SANITIZE) $(CFLAGS_STRICT) $< -o $@ $(LINK)
 
@@ -125,11 +128,12 @@ check-exports: build
 test-rust:
 	$(CARGO) test --workspace --release
 
-test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput $(BUILD_C)/events
+test-c: $(BUILD_C)/abi_test $(BUILD_C)/quickstart $(BUILD_C)/throughput $(BUILD_C)/events $(BUILD_C)/frame_loop
 	ASAN_OPTIONS=detect_leaks=1 scripts/with-testserver.sh $(BUILD_C)/abi_test
 	scripts/with-testserver.sh $(BUILD_C)/quickstart > /dev/null
 	scripts/with-testserver.sh $(BUILD_C)/events | grep -q 'worker.reconnect_scheduled'
 	JOB_COUNT=2000 scripts/with-testserver.sh $(BUILD_C)/throughput
+	FRAMES=120 scripts/with-testserver.sh $(BUILD_C)/frame_loop
 
 test-ruby: build
 	ZIZQ_LIB=$(CURDIR)/$(LIB) ZIZQ_TESTSERVER=$(CURDIR)/$(SERVER) bindings/ruby/run_tests.sh

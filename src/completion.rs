@@ -19,8 +19,11 @@ use serde::Deserialize;
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// What a finished call answers: the value its blocking form returns.
@@ -93,6 +96,69 @@ pub struct CompletionQueue {
 struct Shared {
     state: Ready<State>,
     max_pending: usize,
+    inbox: Arc<Inbox>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.inbox.close();
+    }
+}
+
+/// A started call, ready to run on the runtime.
+type Call = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Calls on their way from host threads to the runtime. Waking a runtime
+/// thread from outside costs a system call and usually preempts the host on
+/// a busy machine; a host that starts a burst of calls (a frame's worth)
+/// rings the doorbell once and the dispatcher task spawns them all.
+struct Inbox {
+    calls: Mutex<Vec<Call>>,
+    doorbell: Notify,
+    closed: AtomicBool,
+}
+
+impl Inbox {
+    /// A new inbox and the task that empties it.
+    fn start() -> Result<Arc<Inbox>> {
+        let inbox = Arc::new(Inbox {
+            calls: Mutex::new(Vec::new()),
+            doorbell: Notify::new(),
+            closed: AtomicBool::new(false),
+        });
+        runtime::runtime()?.spawn(inbox.clone().dispatch());
+        Ok(inbox)
+    }
+
+    fn post(&self, call: Call) {
+        let first = {
+            let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+            calls.push(call);
+            calls.len() == 1
+        };
+        if first {
+            self.doorbell.notify_one();
+        }
+    }
+
+    /// End the dispatcher once it has spawned what was posted.
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.doorbell.notify_one();
+    }
+
+    async fn dispatch(self: Arc<Inbox>) {
+        loop {
+            self.doorbell.notified().await;
+            let calls = std::mem::take(&mut *self.calls.lock().unwrap_or_else(|p| p.into_inner()));
+            for call in calls {
+                tokio::spawn(call);
+            }
+            if self.closed.load(Ordering::SeqCst) {
+                return;
+            }
+        }
+    }
 }
 
 struct State {
@@ -130,6 +196,7 @@ impl CompletionQueue {
                 max_pending: doc
                     .max_pending
                     .map_or(DEFAULT_MAX_PENDING, |Bounded(n)| n as usize),
+                inbox: Inbox::start()?,
             }),
         })
     }
@@ -147,17 +214,16 @@ impl CompletionQueue {
     where
         F: Future<Output = Result<Outcome>> + Send + 'static,
     {
-        let rt = runtime::runtime()?;
         let (ticket, stop) = self.reserve()?;
         let shared = self.shared.clone();
-        rt.spawn(async move {
+        self.shared.inbox.post(Box::pin(async move {
             let result = tokio::select! {
                 biased;
                 _ = stop.cancelled() => Err(mark(shared.stop_reason())),
                 result = work => result,
             };
             shared.finish(ticket, result);
-        });
+        }));
         LAST_TICKET.with(|last| last.set(ticket));
         Ok(ticket)
     }

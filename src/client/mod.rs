@@ -370,11 +370,13 @@ impl Client {
         }
         let cancelled = self.scope.token();
         let flight = Arc::new(Flight::new());
-        let work = op(Client {
+        // Boxed once here: the wrappers below then move a pointer, not the
+        // whole request state machine.
+        let work = Box::pin(op(Client {
             flight: Some(flight.clone()),
             completions: None,
             ..self.clone()
-        });
+        }));
         let marks = flight.clone();
         let guarded = async move {
             tokio::select! {
