@@ -246,8 +246,8 @@ pub unsafe extern "C" fn zizq_completion_queue_cancel(
     queue: *const zizq_completion_queue,
     ticket: u64,
 ) -> zizq_status {
-    // SAFETY: `queue` is NULL or a live queue (# Safety above).
     boundary(std::ptr::null_mut(), || {
+        // SAFETY: `queue` is NULL or a live queue (# Safety above).
         unsafe { queue_arg(queue) }?.cancel(ticket)
     })
 }
