@@ -34,6 +34,7 @@ from .resources import (
     Resource,
 )
 from .worker import Kill, Retry, Worker
+from .aio import AsyncClient, AsyncWorker
 
 try:
     #: The package's version: libzizq's, set in the Cargo workspace.
@@ -50,6 +51,8 @@ del _public
 
 __all__ = [
     "ABI_VERSION",
+    "AsyncClient",
+    "AsyncWorker",
     "RESET",
     "UNCHANGED",
     "Client",

@@ -20,6 +20,7 @@ from ctypes import (
     c_size_t,
     c_uint16,
     c_uint32,
+    c_uint64,
     c_void_p,
 )
 from pathlib import Path
@@ -88,6 +89,7 @@ OK = STATUSES["ZIZQ_OK"]
 E_CLOSED = STATUSES["ZIZQ_E_CLOSED"]
 E_TIMEOUT = STATUSES["ZIZQ_E_TIMEOUT"]
 E_STREAM_ENDED = STATUSES["ZIZQ_E_STREAM_ENDED"]
+PENDING = STATUSES["ZIZQ_PENDING"]
 
 # The document formats, by lower-case name ("json", "msgpack"), and the
 # value zizq_error_body_format gives a body that is not a document.
@@ -109,6 +111,7 @@ _SCALARS: dict[str, Any] = {
     "int64_t": c_int64,
     "uint16_t": c_uint16,
     "uint32_t": c_uint32,
+    "uint64_t": c_uint64,
     "size_t": c_size_t,
     "zizq_status": c_int32,
     "zizq_format": c_int32,
@@ -124,6 +127,8 @@ def ctype(c_type: str, returned: bool = False) -> Any:
     Callbacks are declared as plain pointers: this package passes none."""
     if c_type in _SCALARS:
         return _SCALARS[c_type]
+    if c_type in _STRUCTS:  # a struct held by value (zizq_completion.out)
+        return _STRUCTS[c_type]
     if c_type == "const uint8_t *" or c_type == "uint8_t *":
         return c_void_p if returned or c_type == "uint8_t *" else c_char_p
     if c_type in _CALLBACKS:
@@ -145,10 +150,17 @@ def _fields(struct: str) -> list[tuple[str, Any]]:
     return [(f["name"], ctype(f["type"], returned=True)) for f in DESCRIPTION["structs"][struct]]
 
 
+# The structs declared so far, by C name (a struct may hold an earlier one).
+_STRUCTS: dict[str, Any] = {}
+
+
 class Buf(ctypes.Structure):
     """zizq_buf: bytes owned by libzizq, released with zizq_buf_free."""
 
     _fields_ = _fields("zizq_buf")
+
+
+_STRUCTS["zizq_buf"] = Buf
 
 
 class JobStruct(ctypes.Structure):
@@ -157,7 +169,16 @@ class JobStruct(ctypes.Structure):
     _fields_ = _fields("zizq_job")
 
 
-_STRUCTS: dict[str, Any] = {"zizq_buf": Buf, "zizq_job": JobStruct}
+_STRUCTS["zizq_job"] = JobStruct
+
+
+class Completion(ctypes.Structure):
+    """zizq_completion: one finished call of a completion queue."""
+
+    _fields_ = _fields("zizq_completion")
+
+
+_STRUCTS["zizq_completion"] = Completion
 
 
 def _declare() -> list[str]:

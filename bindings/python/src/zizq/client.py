@@ -8,6 +8,7 @@ import json
 import os
 import select
 import weakref
+from functools import partial
 from collections.abc import Generator, Iterable, Mapping
 from contextlib import closing
 from typing import (
@@ -36,6 +37,10 @@ class StreamResponse(NamedTuple):
 #: A multi-value filter of list_jobs / count_jobs: one value, a list (an
 #: empty one matches nothing), or None (no filter).
 Filter = Union[str, Iterable[str], None]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _free_handle(free_function: Callable[[int], None], handle: int | None, pid: int) -> None:
@@ -231,17 +236,22 @@ class Client:
         data = self._encode(value)
         return data, len(data)
 
-    def _fetch(self, function: Callable[..., int], *args: Any) -> Any:
+    # Every call goes through these three, which zizq.AsyncClient replaces
+    # with ones that start the call and return a future; ``then`` turns the
+    # decoded document into the method's result.
+
+    def _fetch(self, function: Callable[..., int], *args: Any,
+               then: Callable[[Any], Any] = _same) -> Any:
         buf = Buf()
         errors.call(function, self._handle, *args, ctypes.byref(buf))
-        return self._decode(take_buf(buf))
+        return then(self._decode(take_buf(buf)))
 
-    def _count(self, function: Callable[..., int], *args: Any) -> int:
+    def _count(self, function: Callable[..., int], *args: Any) -> Any:
         out = ctypes.c_int64()
         errors.call(function, self._handle, *args, ctypes.byref(out))
         return out.value
 
-    def _perform(self, function: Callable[..., int], *args: Any) -> None:
+    def _perform(self, function: Callable[..., int], *args: Any) -> Any:
         errors.call(function, self._handle, *args)
 
     # -- jobs --------------------------------------------------------------
@@ -258,18 +268,20 @@ class Client:
         doc = _wire.job(type=type, queue=queue, payload=payload, priority=priority,
                         ready_at=ready_at, retry_limit=retry_limit, backoff=backoff,
                         retention=retention, unique_key=unique_key, unique_while=unique_while)
-        return Job(self, self._fetch(lib.zizq_enqueue, *self._doc(doc)))
+        return self._fetch(lib.zizq_enqueue, *self._doc(doc),
+                           then=partial(Job, self))
 
     def enqueue_bulk(self, *, jobs: Iterable[Mapping[str, Any]]) -> list[Job]:
         """Enqueue jobs (dicts with the keywords of ``enqueue``) atomically;
         returns the jobs in the same order."""
         body = {"jobs": [_wire.job_from_dict(job) for job in jobs]}
-        data = self._fetch(lib.zizq_enqueue_bulk, *self._doc(body))
-        return [Job(self, item) for item in data["jobs"]]
+        return self._fetch(lib.zizq_enqueue_bulk, *self._doc(body),
+                           then=lambda data: [Job(self, item) for item in data["jobs"]])
 
     def get_job(self, id: str) -> Job:
         """The job with this id (NotFoundError if there is none)."""
-        return Job(self, self._fetch(lib.zizq_get_job, cstr(id, "id")))
+        return self._fetch(lib.zizq_get_job, cstr(id, "id"),
+                           then=partial(Job, self))
 
     def list_jobs(self, *, id: Filter = None, status: Filter = None, queue: Filter = None,
                   type: Filter = None, filter: str | None = None, from_: str | None = None,
@@ -283,7 +295,8 @@ class Client:
                                 order=order, limit=limit)
         if from_ is not None:
             filters["from"] = from_
-        return JobPage(self, self._fetch(lib.zizq_list_jobs, *self._doc(filters)))
+        return self._fetch(lib.zizq_list_jobs, *self._doc(filters),
+                           then=partial(JobPage, self))
 
     def count_jobs(self, *, id: Filter = None, status: Filter = None, queue: Filter = None,
                    type: Filter = None, filter: str | None = None) -> int:
@@ -303,7 +316,8 @@ class Client:
         patch = _wire.patch({"queue": queue, "priority": priority, "ready_at": ready_at,
                              "retry_limit": retry_limit, "backoff": backoff,
                              "retention": retention})
-        return Job(self, self._fetch(lib.zizq_update_job, cstr(id, "id"), *self._doc(patch)))
+        return self._fetch(lib.zizq_update_job, cstr(id, "id"), *self._doc(patch),
+                           then=partial(Job, self))
 
     def update_all_jobs(self, *, where: Mapping[str, Any] | None = None,
                         apply: Mapping[str, Any] | None = None) -> int:
@@ -314,7 +328,7 @@ class Client:
 
     def delete_job(self, id: str) -> None:
         """Delete a job (NotFoundError if there is none)."""
-        self._perform(lib.zizq_delete_job, cstr(id, "id"))
+        return self._perform(lib.zizq_delete_job, cstr(id, "id"))
 
     def delete_all_jobs(self, *, where: Mapping[str, Any] | None = None) -> int:
         """Delete the jobs matching ``where`` (empty: every job); returns the
@@ -325,7 +339,7 @@ class Client:
 
     def report_success(self, id: str) -> None:
         """Mark an in-flight job completed."""
-        self._perform(lib.zizq_report_success, cstr(id, "id"))
+        return self._perform(lib.zizq_report_success, cstr(id, "id"))
 
     ack = report_success
 
@@ -334,7 +348,7 @@ class Client:
         (the server's 422 counts as success, as in the seed)."""
         if isinstance(ids, (str, bytes)):  # iterating it would ack each character
             raise TypeError("ids must be a list of ids, not a single id")
-        self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": list(ids)}))
+        return self._perform(lib.zizq_report_success_bulk, *self._doc({"ids": list(ids)}))
 
     ack_bulk = report_success_bulk
 
@@ -348,14 +362,16 @@ class Client:
                              retry_at=None if retry_at is None else _wire.ms(retry_at))
         if kill:
             body["kill"] = True
-        return Job(self, self._fetch(lib.zizq_report_failure, cstr(id, "id"), *self._doc(body)))
+        return self._fetch(lib.zizq_report_failure, cstr(id, "id"), *self._doc(body),
+                           then=partial(Job, self))
 
     nack = report_failure
 
     def get_error(self, id: str, *, attempt: int) -> ErrorRecord:
         """The error record of one attempt (1-based) of a job."""
-        return ErrorRecord(self, self._fetch(lib.zizq_get_error, cstr(id, "id"),
-                                             _native.uint32(attempt, "attempt")))
+        return self._fetch(lib.zizq_get_error, cstr(id, "id"),
+                                             _native.uint32(attempt, "attempt"),
+                           then=partial(ErrorRecord, self))
 
     def list_errors(self, id: str, *, from_: str | None = None, order: str | None = None,
                     limit: int | None = None, **kwargs: Any) -> ErrorPage:
@@ -364,26 +380,27 @@ class Client:
         params = _wire.compact(order=order, limit=limit)
         if from_ is not None:
             params["from"] = from_
-        return ErrorPage(self, self._fetch(lib.zizq_list_errors, cstr(id, "id"),
-                                           *self._doc(params)))
+        return self._fetch(lib.zizq_list_errors, cstr(id, "id"),
+                                           *self._doc(params),
+                           then=partial(ErrorPage, self))
 
     # -- server ------------------------------------------------------------
 
     def health(self) -> Document:
         """``{"status": "ok"}`` while the server is up."""
-        return dict(self._fetch(lib.zizq_health))
+        return self._fetch(lib.zizq_health, then=dict)
 
     def server_version(self) -> str:
         """The server's version string."""
-        return str(self._fetch(lib.zizq_server_version)["version"])
+        return self._fetch(lib.zizq_server_version, then=lambda data: str(data["version"]))
 
     def get_queues(self) -> list[str]:
         """The names of every queue holding jobs."""
-        return list(self._fetch(lib.zizq_get_queues)["queues"])
+        return self._fetch(lib.zizq_get_queues, then=lambda data: list(data["queues"]))
 
     def erase_all_data(self) -> None:
         """Wipe every job and cron group on the server."""
-        self._perform(lib.zizq_erase_all_data)
+        return self._perform(lib.zizq_erase_all_data)
 
     def get_path(self, path: str) -> Any:
         """GET a server path (typically a page link) and return the decoded
@@ -394,11 +411,12 @@ class Client:
 
     def list_cron_groups(self) -> list[Document]:
         """A summary of every cron group (name, paused, entry count...)."""
-        return list(self._fetch(lib.zizq_list_cron_groups)["crons"])
+        return self._fetch(lib.zizq_list_cron_groups, then=lambda data: list(data["crons"]))
 
     def get_cron_group(self, name: str) -> CronGroup:
         """A cron group and its entries (NotFoundError if there is none)."""
-        return CronGroup(self, self._fetch(lib.zizq_get_cron_group, cstr(name, "group")))
+        return self._fetch(lib.zizq_get_cron_group, cstr(name, "group"),
+                           then=partial(CronGroup, self))
 
     def replace_cron_group(self, name: str, *, paused: bool | None = None,
                            entries: Iterable[Mapping[str, Any]] = ()) -> CronGroup:
@@ -406,17 +424,19 @@ class Client:
         and entries whose expression is unchanged keep their schedule."""
         body = _wire.compact(paused=paused)
         body["entries"] = [_wire.cron_entry_from_dict(entry) for entry in entries]
-        return CronGroup(self, self._fetch(lib.zizq_replace_cron_group, cstr(name, "group"),
-                                           *self._doc(body)))
+        return self._fetch(lib.zizq_replace_cron_group, cstr(name, "group"),
+                                           *self._doc(body),
+                           then=partial(CronGroup, self))
 
     def update_cron_group(self, name: str, *, paused: bool | None = None) -> CronGroup:
         """Pause or resume a group."""
-        return CronGroup(self, self._fetch(lib.zizq_update_cron_group, cstr(name, "group"),
-                                           *self._doc(_wire.compact(paused=paused))))
+        return self._fetch(lib.zizq_update_cron_group, cstr(name, "group"),
+                                           *self._doc(_wire.compact(paused=paused)),
+                           then=partial(CronGroup, self))
 
     def delete_cron_group(self, name: str) -> None:
         """Delete a cron group and its entries."""
-        self._perform(lib.zizq_delete_cron_group, cstr(name, "group"))
+        return self._perform(lib.zizq_delete_cron_group, cstr(name, "group"))
 
     def delete_all_crons(self) -> int:
         """Delete every cron group; returns how many there were."""
@@ -429,13 +449,15 @@ class Client:
         name raises ClientError (409)."""
         entry = _wire.cron_entry(name=name, expression=expression, job=job, timezone=timezone,
                                  paused=paused)
-        return CronEntry(self, self._fetch(lib.zizq_add_cron_group_entry, cstr(group, "group"),
-                                           *self._doc(entry)))
+        return self._fetch(lib.zizq_add_cron_group_entry, cstr(group, "group"),
+                                           *self._doc(entry),
+                           then=partial(CronEntry, self))
 
     def get_cron_group_entry(self, group: str, entry: str) -> CronEntry:
         """One entry of a cron group (NotFoundError if there is none)."""
-        return CronEntry(self, self._fetch(lib.zizq_get_cron_group_entry, cstr(group, "group"),
-                                           cstr(entry, "entry")))
+        return self._fetch(lib.zizq_get_cron_group_entry, cstr(group, "group"),
+                                           cstr(entry, "entry"),
+                           then=partial(CronEntry, self))
 
     def replace_cron_group_entry(self, group: str, entry: str, *, expression: str,
                                  job: Mapping[str, Any], timezone: str | None = None,
@@ -445,19 +467,21 @@ class Client:
         body = _wire.cron_entry(name=entry, expression=expression, job=job,
                                 timezone=timezone, paused=paused)
         del body["name"]  # the entry is named by the path
-        return CronEntry(self, self._fetch(lib.zizq_replace_cron_group_entry,
+        return self._fetch(lib.zizq_replace_cron_group_entry,
                                            cstr(group, "group"), cstr(entry, "entry"),
-                                           *self._doc(body)))
+                                           *self._doc(body),
+                           then=partial(CronEntry, self))
 
     def update_cron_group_entry(self, group: str, entry: str, *, paused: bool) -> CronEntry:
         """Pause or resume one entry."""
-        return CronEntry(self, self._fetch(lib.zizq_update_cron_group_entry,
+        return self._fetch(lib.zizq_update_cron_group_entry,
                                            cstr(group, "group"), cstr(entry, "entry"),
-                                           *self._doc({"paused": paused})))
+                                           *self._doc({"paused": paused}),
+                           then=partial(CronEntry, self))
 
     def delete_cron_group_entry(self, group: str, entry: str) -> None:
         """Delete one entry of a cron group."""
-        self._perform(lib.zizq_delete_cron_group_entry, cstr(group, "group"),
+        return self._perform(lib.zizq_delete_cron_group_entry, cstr(group, "group"),
                       cstr(entry, "entry"))
 
     # -- take --------------------------------------------------------------

@@ -4,10 +4,12 @@ seconds since the epoch), and the client for follow-up calls."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
     ClassVar,
     Generic,
     Optional,
@@ -22,6 +24,17 @@ from ._wire import Document
 if TYPE_CHECKING:
     from .client import Client
 
+
+
+def _then(result: Any, convert: Callable[[Any], Any]) -> Any:
+    """``convert(result)``; for the future a zizq.AsyncClient call returns,
+    a coroutine that awaits it first."""
+    if inspect.isawaitable(result):
+        async def converted() -> Any:
+            return convert(await result)
+
+        return converted()
+    return convert(result)
 
 class Resource:
     """Base of every resource. ``to_dict()`` is the server's document as
@@ -197,7 +210,7 @@ class Job(JobTemplate):
 
     def complete(self) -> None:
         """Acknowledge this (in-flight) job."""
-        self.client.report_success(self.id)
+        return self.client.report_success(self.id)
 
     def fail(self, **options: Any) -> Job:
         """Report a failure of this job (options of report_failure); returns
@@ -206,14 +219,16 @@ class Job(JobTemplate):
 
     def delete(self) -> None:
         """Delete this job from the server."""
-        self.client.delete_job(self.id)
+        return self.client.delete_job(self.id)
 
     def update(self, **fields: Any) -> Job:
         """Update this job (see Client.update_job), refresh this object from
         the answer, and return the answer."""
-        updated = self.client.update_job(self.id, **fields)
-        self._data = updated.to_dict()
-        return updated
+        def refresh(updated: Job) -> Job:
+            self._data = updated.to_dict()
+            return updated
+
+        return _then(self.client.update_job(self.id, **fields), refresh)
 
 
 ItemT = TypeVar("ItemT", bound=Resource)
@@ -290,7 +305,7 @@ class Page(Resource, Generic[ItemT]):
         path = self._link(name)
         if path is None:
             return None
-        return type(self)(self.client, self.client.get_path(path))
+        return _then(self.client.get_path(path), lambda data: type(self)(self.client, data))
 
     def __repr__(self) -> str:
         pages = self._data.get("pages")
