@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from . import _codec, _native, _wire, errors
 from ._native import Completion, cstr, lib
-from .client import Client, _batch_documents, _free_handle, _same
+from .client import Client, _batch_documents, _free_handle
 from .resources import Job
 from .worker import failure_report
 
@@ -99,7 +99,7 @@ class AsyncClient(Client):
     # -- the three plumbing calls of Client, started instead of waited for --
 
     def _fetch(self, function: Callable[..., int], *args: Any,
-               then: Callable[[Any], Any] = _same) -> Any:
+               then: Callable[[Any], Any]) -> Any:
         def result(done: Completion) -> Any:
             return then(self._decode(ctypes.string_at(done.out.data, done.out.len)))
 

@@ -15,6 +15,7 @@ from typing import (
     Any,
     Callable,
     NamedTuple,
+    TypeVar,
     Union,
     overload,
 )
@@ -37,6 +38,9 @@ class StreamResponse(NamedTuple):
 #: A multi-value filter of list_jobs / count_jobs: one value, a list (an
 #: empty one matches nothing), or None (no filter).
 Filter = Union[str, Iterable[str], None]
+
+
+T = TypeVar("T")
 
 
 def _same(value: Any) -> Any:
@@ -241,17 +245,17 @@ class Client:
     # decoded document into the method's result.
 
     def _fetch(self, function: Callable[..., int], *args: Any,
-               then: Callable[[Any], Any] = _same) -> Any:
+               then: Callable[[Any], T]) -> T:
         buf = Buf()
         errors.call(function, self._handle, *args, ctypes.byref(buf))
         return then(self._decode(take_buf(buf)))
 
-    def _count(self, function: Callable[..., int], *args: Any) -> Any:
+    def _count(self, function: Callable[..., int], *args: Any) -> int:
         out = ctypes.c_int64()
         errors.call(function, self._handle, *args, ctypes.byref(out))
         return out.value
 
-    def _perform(self, function: Callable[..., int], *args: Any) -> Any:
+    def _perform(self, function: Callable[..., int], *args: Any) -> None:
         errors.call(function, self._handle, *args)
 
     # -- jobs --------------------------------------------------------------
@@ -388,7 +392,7 @@ class Client:
 
     def health(self) -> Document:
         """``{"status": "ok"}`` while the server is up."""
-        return self._fetch(lib.zizq_health, then=dict)
+        return self._fetch(lib.zizq_health, then=lambda data: dict(data))
 
     def server_version(self) -> str:
         """The server's version string."""
@@ -405,7 +409,7 @@ class Client:
     def get_path(self, path: str) -> Any:
         """GET a server path (typically a page link) and return the decoded
         document. A link to another server is refused (ValueError)."""
-        return self._fetch(lib.zizq_get_path, cstr(path, "path"))
+        return self._fetch(lib.zizq_get_path, cstr(path, "path"), then=_same)
 
     # -- crons (a Pro feature: a free server answers 403) ------------------
 

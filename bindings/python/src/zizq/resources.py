@@ -228,7 +228,7 @@ class Job(JobTemplate):
             self._data = updated.to_dict()
             return updated
 
-        return _then(self.client.update_job(self.id, **fields), refresh)
+        return cast(Job, _then(self.client.update_job(self.id, **fields), refresh))
 
 
 ItemT = TypeVar("ItemT", bound=Resource)
@@ -305,7 +305,8 @@ class Page(Resource, Generic[ItemT]):
         path = self._link(name)
         if path is None:
             return None
-        return _then(self.client.get_path(path), lambda data: type(self)(self.client, data))
+        return cast(Optional[PageT],
+                    _then(self.client.get_path(path), lambda data: type(self)(self.client, data)))
 
     def __repr__(self) -> str:
         pages = self._data.get("pages")
