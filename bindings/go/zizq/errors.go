@@ -36,6 +36,9 @@ const (
 	StatusBusy             Status = C.ZIZQ_E_BUSY
 	StatusStreamEnded      Status = C.ZIZQ_E_STREAM_ENDED
 	StatusResource         Status = C.ZIZQ_E_RESOURCE
+	// StatusPending is not a failure: a call started on a deferred client
+	// (the C API's completion queues; this package blocks goroutines instead).
+	StatusPending Status = C.ZIZQ_PENDING
 )
 
 // String is the C name of the status, e.g. "ZIZQ_E_NOT_FOUND".
