@@ -2,6 +2,8 @@
 
 import inspect
 import os
+import subprocess
+import sys
 import typing
 import unittest
 
@@ -99,3 +101,10 @@ class ApiSurfaceTest(unittest.TestCase):
         hints = typing.get_type_hints(zizq.Client.take_jobs)
         self.assertEqual({"callback", "prefetch", "queues", "worker_id", "on_connect",
                           "on_response", "return"}, set(hints))
+
+    def test_async_client_signatures_are_current(self):
+        # aio.py declares Client's request methods as coroutines for type
+        # checkers; tools/async_signatures.py writes that block.
+        tool = os.path.join(os.path.dirname(__file__), "..", "tools", "async_signatures.py")
+        check = subprocess.run([sys.executable, tool, "--check"], capture_output=True, text=True)
+        self.assertEqual(0, check.returncode, check.stderr)

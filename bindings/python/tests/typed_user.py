@@ -2,6 +2,7 @@
 would: test_install.sh runs it (with the wheel installed in a fresh venv,
 against a fresh zizq-testserver) and checks it with ``mypy --strict``."""
 
+import asyncio
 import os
 
 import zizq
@@ -31,7 +32,20 @@ def main() -> None:
             assert exc.status == 404
         else:
             raise AssertionError("a completed job was found")
-        print(f"typed user program: ok ({zizq.library_version()})")
+    asyncio.run(use_async())
+    print(f"typed user program: ok ({zizq.library_version()})")
+
+
+async def use_async() -> None:
+    async with zizq.AsyncClient(os.environ["ZIZQ_URL"]) as client:
+        job: zizq.Job = await client.enqueue(queue="typed", type="async", payload=[1])
+        count: int = await client.count_jobs(queue="typed")
+        assert count == 1
+        async for taken in client.take_jobs(queues=["typed"]):
+            assert taken.id == job.id
+            await client.ack(taken.id)
+            break
+        assert await client.count_jobs(queue="typed") == 0
 
 
 if __name__ == "__main__":
