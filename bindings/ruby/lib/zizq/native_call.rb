@@ -26,10 +26,15 @@ module Zizq
       buf = Native::Buf.new
       status(function, *args, buf)
       begin
-        buf[:len].zero? ? +"" : buf[:data].read_bytes(buf[:len])
+        bytes_of(buf)
       ensure
         Native.zizq_buf_free(buf)
       end
+    end
+
+    # A copy of the bytes of a `zizq_buf` (still the caller's to free).
+    def self.bytes_of(buf)
+      buf[:len].zero? ? +"" : buf[:data].read_bytes(buf[:len])
     end
 
     # Call a function that answers a count in an `int64_t *`.
