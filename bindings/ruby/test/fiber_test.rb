@@ -173,6 +173,27 @@ class FiberTest < ZizqTest
     assert_equal({ "status" => "ok" }, report.fetch("fresh"))
   end
 
+  # Worker#run waits for its handler threads through the scheduler: a
+  # fiber enqueues while another one runs the worker, waits for the job to
+  # be handled, and stops the worker.
+  def test_a_worker_runs_beside_other_fibers
+    handled = Thread::Queue.new
+    worker = Zizq::Worker.new(client: client, queues: ["fiber-worker"], threads: 2) { |job| handled << job.id }
+    enqueued = taken = nil
+    run_fibers do
+      Fiber.schedule { worker.run }
+      Fiber.schedule do
+        enqueued = client.enqueue(queue: "fiber-worker", type: "t", payload: nil).id
+        taken = handled.pop
+        worker.stop
+      end
+    end
+    refute_nil enqueued
+    assert_equal enqueued, taken
+    assert_equal "stopped", worker.stats[:state]
+    assert_equal 0, client.count_jobs(queue: "fiber-worker")
+  end
+
   def test_async_tasks_make_requests_concurrently
     begin
       require "async"
