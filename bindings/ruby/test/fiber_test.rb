@@ -194,6 +194,36 @@ class FiberTest < ZizqTest
     assert_equal 0, client.count_jobs(queue: "fiber-worker")
   end
 
+  # Worker#stop lets other fibers run while the worker drains: here the
+  # running handler finishes only when another fiber lets it.
+  def test_a_worker_stopping_lets_other_fibers_run
+    release = Thread::Queue.new
+    started = Thread::Queue.new
+    worker = Zizq::Worker.new(client: client, queues: ["fiber-stop"], threads: 1) do |job|
+      started << job.id
+      release.pop
+    end
+    stopping = Thread::Queue.new
+    stopped = nil
+    run_fibers do
+      Fiber.schedule { worker.run }
+      Fiber.schedule do
+        client.enqueue(queue: "fiber-stop", type: "t", payload: nil)
+        started.pop
+        stopping << true # the fiber below runs once this one waits in stop
+        stopped = worker.stop(timeout: 10)
+      end
+      Fiber.schedule do
+        stopping.pop
+        release << :done
+      end
+    end
+    assert stopped, "the handler finished and the worker stopped cleanly"
+    assert_equal 0, client.count_jobs(queue: "fiber-stop")
+  ensure
+    release << :done # never leave the handler thread waiting
+  end
+
   def test_async_tasks_make_requests_concurrently
     begin
       require "async"
