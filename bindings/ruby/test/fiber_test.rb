@@ -173,6 +173,45 @@ class FiberTest < ZizqTest
     assert_equal({ "status" => "ok" }, report.fetch("fresh"))
   end
 
+  # Opening a take stream (connecting, the server's 200) lets other fibers
+  # run too: the fiber below runs before the stream is open.
+  def test_opening_a_take_stream_lets_other_fibers_run
+    slow_server
+    opened = nil
+    open_while_other_ran = nil
+    taken = nil
+    run_fibers do
+      Fiber.schedule do
+        client.take_jobs(queues: ["fiber-take"], on_response: ->(_) { opened = true }) do |job|
+          taken = job.id
+          break
+        end
+      end
+      Fiber.schedule do
+        open_while_other_ran = opened
+        enqueue_job(queue: "fiber-take")
+      end
+    end
+    assert_nil open_while_other_ran, "another fiber ran while the stream was opening"
+    assert opened
+    refute_nil taken
+  end
+
+  def test_a_refused_take_stream_raises_what_it_raises_without_a_scheduler
+    require_own_server
+    server.faults(fail_requests: { status: 500, count: 1, path: "/jobs/take" })
+    raised = nil
+    run_fibers do
+      Fiber.schedule do
+        client.take_jobs { nil }
+      rescue StandardError => e
+        raised = e
+      end
+    end
+    assert_instance_of Zizq::StreamError, raised
+    assert_match(/500/, raised.message)
+  end
+
   # Worker#run waits for its handler threads through the scheduler: a
   # fiber enqueues while another one runs the worker, waits for the job to
   # be handled, and stops the worker.

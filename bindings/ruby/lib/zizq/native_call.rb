@@ -44,6 +44,21 @@ module Zizq
       out.read_int64
     end
 
+    # Run the block, which makes a call that blocks and has no deferred
+    # form (opening a take stream, a worker's shutdown): in place, or, in a
+    # fiber run by a fiber scheduler, on a thread of its own, which the
+    # fiber waits for through the scheduler (Thread#value is a fiber wait)
+    # while the thread's other fibers run. Its result or exception is the
+    # block's.
+    def self.off_fiber(&block)
+      return block.call unless Fiber.current_scheduler
+
+      Thread.new do
+        Thread.current.report_on_exception = false # raised again by #value
+        block.call
+      end.value
+    end
+
     # Call a function that creates a handle; return it as an FFI::AutoPointer
     # that releases it with `free_function` when garbage-collected (or on
     # an explicit `#free`). The release proc is a Method of Native, so it

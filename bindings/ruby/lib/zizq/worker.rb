@@ -84,13 +84,9 @@ module Zizq
 
       handle = @lock.synchronize { @handle } or return true
       @stop_lock.synchronize do
-        shutdown = lambda do
+        status = NativeCall.off_fiber do
           NativeCall.status(:zizq_worker_shutdown, handle, Wire.ms(timeout), expected: [:ZIZQ_E_TIMEOUT])
         end
-        # The core's shutdown blocks its thread until the handlers are done;
-        # a fiber waits for it on a thread of its own (Thread#value is a
-        # fiber wait).
-        status = Fiber.current_scheduler ? Thread.new(&shutdown).value : shutdown.call
         # After a clean shutdown the threads only have to notice it; after a
         # timeout some handler is still running and is left to finish.
         status == :ZIZQ_OK && @threads.all? { |thread| thread.join(JOIN_SECONDS) }
