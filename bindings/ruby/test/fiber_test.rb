@@ -197,6 +197,28 @@ class FiberTest < ZizqTest
     refute_nil taken
   end
 
+  # A fiber that stops waiting while its stream opens leaves no stream
+  # open behind it: the job the stream took goes back to its queue.
+  def test_a_stream_opened_for_a_fiber_gone_is_closed
+    job = enqueue_job(queue: "fiber-gone")
+    slow_server
+    raised = nil
+    run_fibers do
+      taking = Fiber.schedule do
+        client.take_jobs(queues: ["fiber-gone"]) { flunk "the fiber is gone" }
+      rescue StopWaiting => e
+        raised = e
+      end
+      Fiber.schedule { taking.raise(StopWaiting) }
+    end
+    assert_instance_of StopWaiting, raised
+    server.reset_faults if server.own?
+    # `dequeued_at` says the stream took the job; "ready", that it came back.
+    wait_until(message: "the stream kept the job") do
+      client.get_job(job.id).to_h.then { |data| data["dequeued_at"] && data["status"] == "ready" }
+    end
+  end
+
   def test_a_refused_take_stream_raises_what_it_raises_without_a_scheduler
     require_own_server
     server.faults(fail_requests: { status: 500, count: 1, path: "/jobs/take" })

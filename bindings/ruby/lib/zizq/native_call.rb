@@ -49,15 +49,28 @@ module Zizq
     # fiber run by a fiber scheduler, on a thread of its own, which the
     # fiber waits for through the scheduler (Thread#value is a fiber wait)
     # while the thread's other fibers run. Its result or exception is the
-    # block's.
-    def self.off_fiber(&block)
+    # block's. A fiber that stops waiting early (a stopped task, a timeout)
+    # leaves the call to finish; `release`, if given, is then called with
+    # what it made.
+    def self.off_fiber(release: nil, &block)
       return block.call unless Fiber.current_scheduler
 
-      Thread.new do
-        Thread.current.report_on_exception = false # raised again by #value
-        block.call
-      end.value
+      call = background(&block)
+      begin
+        call.value
+      ensure
+        background { release.call(call.value) } if release && call.alive?
+      end
     end
+
+    # A thread whose exception goes to whoever asks for its value.
+    def self.background(&block)
+      Thread.new do
+        Thread.current.report_on_exception = false
+        block.call
+      end
+    end
+    private_class_method :background
 
     # Call a function that creates a handle; return it as an FFI::AutoPointer
     # that releases it with `free_function` when garbage-collected (or on
