@@ -286,11 +286,7 @@ class FiberTest < ZizqTest
   end
 
   def test_async_tasks_make_requests_concurrently
-    begin
-      require "async"
-    rescue LoadError
-      skip "the async gem is not installed (Debian: ruby-async)"
-    end
+    require_async
     job = enqueue_job(queue: "async")
     expected = [client.get_job(job.id), client.count_jobs(queue: "async")]
     slow_server
@@ -322,6 +318,12 @@ class FiberTest < ZizqTest
   end
 
   private
+
+  def require_async
+    require "async"
+  rescue LoadError
+    skip "the async gem is not installed (Debian: ruby-async)"
+  end
 
   # Our own server answers every request 300 ms late.
   def slow_server
