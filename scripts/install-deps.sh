@@ -2,9 +2,10 @@
 # Install what `make test` needs when it is missing: C and C++ compilers,
 # pkg-config and cmake (the install test), openssl (test certificates), Go
 # (the Go shim, cgo) and the Ruby stack Debian ships (ruby, ruby-ffi,
-# ruby-msgpack, minitest, rake). Python needs python3 and its venv module;
-# the Python install test fetches setuptools and mypy from PyPI into its venv;
-# valgrind runs the C test's memcheck.
+# ruby-msgpack, minitest, rake, and ruby-async for the fiber-scheduler
+# test). Python needs python3 and its venv module; the Python install test
+# fetches setuptools and mypy from PyPI into its venv; valgrind runs the C
+# test's memcheck.
 set -euo pipefail
 need=()
 command -v cc >/dev/null || need+=(gcc)
@@ -25,8 +26,9 @@ if command -v ruby >/dev/null; then
   ruby -e 'require "ffi"' 2>/dev/null || need+=(ruby-ffi)
   ruby -e 'require "msgpack"' 2>/dev/null || need+=(ruby-msgpack)
   ruby -e 'require "minitest"' 2>/dev/null || need+=(ruby-minitest)
+  ruby -e 'require "async"' 2>/dev/null || need+=(ruby-async)
 else
-  need+=(ruby-ffi ruby-msgpack ruby-minitest)
+  need+=(ruby-ffi ruby-msgpack ruby-minitest ruby-async)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing: ${need[*]}"

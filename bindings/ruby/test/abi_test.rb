@@ -27,14 +27,15 @@ class AbiTest < Minitest::Test
   def test_every_kind_of_failure_has_an_exception_class
     kinds = DESCRIPTION.fetch("statuses").map { |s| s.fetch("category").to_sym }.uniq - [:ok]
     assert_equal kinds.sort, Zizq::Errors::CLASSES.keys.sort
-    DESCRIPTION.fetch("statuses").drop(1).each do |status|
+    DESCRIPTION.fetch("statuses").reject { |s| s.fetch("category") == "ok" }.each do |status|
       error = Zizq::Errors.from_native(status.fetch("name").to_sym, FFI::Pointer::NULL)
       assert_instance_of Zizq::Errors::CLASSES.fetch(status.fetch("category").to_sym), error
     end
   end
 
   def test_structs_follow_the_description
-    { Zizq::Native::Buf => "zizq_buf", Zizq::Native::Job => "zizq_job" }.each do |struct, name|
+    { Zizq::Native::Buf => "zizq_buf", Zizq::Native::Job => "zizq_job",
+      Zizq::Native::Completion => "zizq_completion" }.each do |struct, name|
       fields = DESCRIPTION.fetch("structs").fetch(name).map { |f| f.fetch("name").to_sym }
       assert_equal fields, struct.members
     end

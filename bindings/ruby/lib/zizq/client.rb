@@ -9,7 +9,8 @@ module Zizq
   # plumbing they share.
   #
   # A client is thread safe: share one between threads. Every call that
-  # waits releases the GVL.
+  # waits releases the GVL; under a fiber scheduler, requests let the
+  # thread's other fibers run instead (see NativeCall::Requests).
   class Client
     CONTENT_TYPES = { msgpack: "application/msgpack", json: "application/json" }.freeze
     STREAM_ACCEPT = {
@@ -44,6 +45,7 @@ module Zizq
       }.compact)
       @handle = NativeCall.handle(:zizq_client_new, :zizq_client_free, @url, options,
                                   options.bytesize)
+      @requests = NativeCall::Requests.new(@handle)
       # libzizq's events go to Zizq.logger from a thread of the client.
       events = EventPump.new(@handle, format)
       ObjectSpace.define_finalizer(self, events.method(:stop))
@@ -101,17 +103,20 @@ module Zizq
       [bytes, bytes.bytesize]
     end
 
+    # Every request goes through @requests: blocking, or yielding to other
+    # fibers under a fiber scheduler.
+
     # Call a function answering a document; return it decoded.
     def fetch(function, *args)
-      decode(NativeCall.bytes(function, @handle, *args))
+      decode(@requests.call(:bytes, function, *args))
     end
 
     def count(function, *args)
-      NativeCall.count(function, @handle, *args)
+      @requests.call(:count, function, *args)
     end
 
     def perform(function, *args)
-      NativeCall.status(function, @handle, *args)
+      @requests.call(:status, function, *args)
     end
 
     # Ids and names that libzizq takes as C strings (see Arguments.string).

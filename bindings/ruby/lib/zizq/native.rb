@@ -53,7 +53,7 @@ module Zizq
 
     SCALARS = {
       "void" => :void, "bool" => :bool, "int32_t" => :int32, "int64_t" => :int64,
-      "uint16_t" => :uint16, "uint32_t" => :uint32, "size_t" => :size_t,
+      "uint16_t" => :uint16, "uint32_t" => :uint32, "uint64_t" => :uint64, "size_t" => :size_t,
       "zizq_status" => :zizq_status, "zizq_format" => :int32,
       "const char *" => :string
     }.freeze
@@ -69,21 +69,37 @@ module Zizq
       SCALARS.fetch(c_type) { DESCRIPTION.fetch("callbacks").key?(c_type) ? :pointer : nil }
     end
 
+    # A struct's layout from the description; a field holding a struct by
+    # value (`zizq_completion`'s `zizq_buf`) takes that struct's class,
+    # declared before it.
     def self.layout_of(struct)
       DESCRIPTION.fetch("structs").fetch(struct).flat_map do |field|
-        [field.fetch("name").to_sym, ffi_type(field.fetch("type"), returned: true)]
+        type = field.fetch("type")
+        [field.fetch("name").to_sym, STRUCTS.fetch(type) { ffi_type(type, returned: true) }]
       end
     end
+
+    # The struct classes below by C name, for the fields that embed them.
+    STRUCTS = {}
+    private_constant :STRUCTS
 
     # A byte buffer owned by libzizq (`zizq_buf`).
     class Buf < FFI::Struct
       layout(*Native.layout_of("zizq_buf"))
     end
+    STRUCTS["zizq_buf"] = Buf
+    STRUCTS.freeze
 
     # One job of a batch (`zizq_job`). Only the document is read: it holds
     # every field, and decoding it once is cheaper than reading each.
     class Job < FFI::Struct
       layout(*Native.layout_of("zizq_job"))
+    end
+
+    # One finished call of a deferred client (`zizq_completion`): see
+    # NativeCall::Requests.
+    class Completion < FFI::Struct
+      layout(*Native.layout_of("zizq_completion"))
     end
 
     # Calls that may wait (on the network, a stream, a worker) release the

@@ -26,10 +26,15 @@ module Zizq
       buf = Native::Buf.new
       status(function, *args, buf)
       begin
-        buf[:len].zero? ? +"" : buf[:data].read_bytes(buf[:len])
+        bytes_of(buf)
       ensure
         Native.zizq_buf_free(buf)
       end
+    end
+
+    # A copy of the bytes of a `zizq_buf` (still the caller's to free).
+    def self.bytes_of(buf)
+      buf[:len].zero? ? +"" : buf[:data].read_bytes(buf[:len])
     end
 
     # Call a function that answers a count in an `int64_t *`.
@@ -38,6 +43,34 @@ module Zizq
       status(function, *args, out)
       out.read_int64
     end
+
+    # Run the block, which makes a call that blocks and has no deferred
+    # form (opening a take stream, a worker's shutdown): in place, or, in a
+    # fiber run by a fiber scheduler, on a thread of its own, which the
+    # fiber waits for through the scheduler (Thread#value is a fiber wait)
+    # while the thread's other fibers run. Its result or exception is the
+    # block's. A fiber that stops waiting early (a stopped task, a timeout)
+    # leaves the call to finish; `release`, if given, is then called with
+    # what it made.
+    def self.off_fiber(release: nil, &block)
+      return block.call unless Fiber.current_scheduler
+
+      call = background(&block)
+      begin
+        call.value
+      ensure
+        background { release.call(call.value) } if release && call.alive?
+      end
+    end
+
+    # A thread whose exception goes to whoever asks for its value.
+    def self.background(&block)
+      Thread.new do
+        Thread.current.report_on_exception = false
+        block.call
+      end
+    end
+    private_class_method :background
 
     # Call a function that creates a handle; return it as an FFI::AutoPointer
     # that releases it with `free_function` when garbage-collected (or on

@@ -3,9 +3,13 @@
 module Zizq
   # One open `GET /jobs/take` stream of libzizq, read by one thread.
   class TakeStream
+    # Opening connects and waits for the server's 200 (see
+    # NativeCall.off_fiber for fibers). A stream opened for a fiber that
+    # stopped waiting is closed at once: the server gets its jobs back.
     def initialize(client_handle, options)
-      @handle = NativeCall.handle(:zizq_take_open, :zizq_take_free, client_handle, options,
-                                  options.bytesize)
+      @handle = NativeCall.off_fiber(release: :free.to_proc) do
+        NativeCall.handle(:zizq_take_open, :zizq_take_free, client_handle, options, options.bytesize)
+      end
       @readiness = Readiness.new(Native.zizq_take_fd(@handle))
     end
 

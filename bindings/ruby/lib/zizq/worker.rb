@@ -77,14 +77,16 @@ module Zizq
     # deliver every ack and nack, then close the stream (jobs taken but not
     # started are requeued by the server). Returns true when everything
     # finished within `timeout` seconds, false otherwise (see `stats`).
-    # Idempotent; a concurrent caller waits for the first one.
+    # Idempotent; a concurrent caller waits for the first one. Under a fiber
+    # scheduler the thread's other fibers run while it waits.
     def stop(timeout: 30)
       raise Error, "Zizq::Worker#stop cannot be called from a handler" if @threads.include?(Thread.current)
 
       handle = @lock.synchronize { @handle } or return true
       @stop_lock.synchronize do
-        status = NativeCall.status(:zizq_worker_shutdown, handle, Wire.ms(timeout),
-                                   expected: [:ZIZQ_E_TIMEOUT])
+        status = NativeCall.off_fiber do
+          NativeCall.status(:zizq_worker_shutdown, handle, Wire.ms(timeout), expected: [:ZIZQ_E_TIMEOUT])
+        end
         # After a clean shutdown the threads only have to notice it; after a
         # timeout some handler is still running and is left to finish.
         status == :ZIZQ_OK && @threads.all? { |thread| thread.join(JOIN_SECONDS) }
