@@ -14,22 +14,21 @@ module Zizq
   end
 
   # Forwards one client's events to Zizq.logger from a thread of its own,
-  # which reads them with zizq_client_next_events (the GVL released) on a
-  # derived handle: the client can still be garbage-collected, which stops
-  # the thread, as closing the client does (after the last events).
+  # which waits on the events descriptor (and on a pipe that `stop` writes
+  # to, so an idle client's thread sleeps until something happens) and
+  # reads them with zizq_client_next_events on a derived handle: the client
+  # can still be garbage-collected, which stops the thread, as closing the
+  # client does (after the last events).
   class EventPump
     SEVERITIES = {
       "debug" => Logger::DEBUG, "info" => Logger::INFO,
       "warn" => Logger::WARN, "error" => Logger::ERROR
     }.freeze
 
-    # How long one wait for events blocks: a collected client's thread ends
-    # within this time.
-    WAIT_MS = 250
-
     def initialize(client_handle, format)
       @format = format
       @stop = false
+      @wake_reader, @wake_writer = IO.pipe
       handle = NativeCall.handle(:zizq_client_derive, :zizq_client_free, client_handle)
       @thread = Thread.new { run(handle) }
       @thread.name = "zizq-events"
@@ -37,7 +36,15 @@ module Zizq
 
     # Stop soon. Never blocks; usable as a finalizer (it holds no client).
     def stop(*)
+      return if @stop
+
       @stop = true
+      begin
+        @wake_writer.write_nonblock("x", exception: false)
+      rescue IOError, SystemCallError
+        nil # the thread is gone already
+      end
+      @wake_writer.close
     end
 
     # The message one event is logged with: its text, then its kind and
@@ -50,10 +57,14 @@ module Zizq
     private
 
     def run(handle)
+      events = IO.for_fd(Native.zizq_client_events_fd(handle), autoclose: false)
       until @stop
+        IO.select([events, @wake_reader])
+        break if @stop
+
         buf = Native::Buf.new
         error = FFI::MemoryPointer.new(:pointer)
-        status = Native.zizq_client_next_events(handle, 0, WAIT_MS, buf, error)
+        status = Native.zizq_client_next_events(handle, 0, 0, buf, error)
         unless status == :ZIZQ_OK
           Native.zizq_error_free(error.read_pointer)
           break # closed, or a handle inherited across fork()
@@ -68,6 +79,7 @@ module Zizq
     rescue StandardError => e
       Zizq.logger&.add(Logger::ERROR, "event forwarding stopped: #{e.class}: #{e.message}", "zizq")
     ensure
+      @wake_reader.close # the write end is stop's to close
       handle.free
     end
 
