@@ -148,10 +148,15 @@ func NewClient(url string, opts ...Option) (*Client, error) {
 		C.zizq_client_free(h)
 		return nil, newError("NewClient", st, cerr)
 	}
-	stop := new(atomic.Bool)
+	stop, err := newEventStop()
+	if err != nil {
+		C.zizq_client_free(d)
+		C.zizq_client_free(h)
+		return nil, goError("NewClient", StatusResource, "cannot create the events pipe: %v", err)
+	}
 	go pumpEvents(d, o.logger, stop)
 	runtime.SetFinalizer(c, func(c *Client) {
-		stop.Store(true)
+		stop.stop()
 		C.zizq_client_free(c.h)
 	})
 	return c, nil

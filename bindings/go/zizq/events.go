@@ -1,7 +1,14 @@
 package zizq
 
 /*
+#include <poll.h>
 #include "zizq.h"
+
+// Block until either descriptor is readable (the events pump's only wait).
+static void zizq_go_wait_either(int a, int b) {
+	struct pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+	poll(fds, 2, -1);
+}
 */
 import "C"
 
@@ -10,7 +17,9 @@ import (
 	"encoding/json"
 	"log/slog"
 	"runtime"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -98,18 +107,47 @@ var slogLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
 
-// eventWaitMs bounds one wait for events, so that the pump notices a
-// collected client soon.
-const eventWaitMs = 250
+// eventStop ends an events pump: the pump waits on the events descriptor
+// and on a pipe that stop writes to, so an idle client's pump sleeps until
+// something happens.
+type eventStop struct {
+	once      sync.Once
+	stopped   atomic.Bool
+	wakeRead  int
+	wakeWrite int
+}
+
+func newEventStop() (*eventStop, error) {
+	var fds [2]int
+	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
+		return nil, err
+	}
+	return &eventStop{wakeRead: fds[0], wakeWrite: fds[1]}, nil
+}
+
+// stop wakes the pump, which then returns. Never blocks; idempotent.
+func (s *eventStop) stop() {
+	s.once.Do(func() {
+		s.stopped.Store(true)
+		_, _ = syscall.Write(s.wakeWrite, []byte{1}) // EPIPE once the pump is gone
+		_ = syscall.Close(s.wakeWrite)
+	})
+}
 
 // pumpEvents logs the events of the client behind d (a derived handle it
-// owns and frees) until the client is closed, or stop is set (the Client
+// owns and frees) until the client is closed, or s is stopped (the Client
 // was collected). It holds no reference to the Client.
-func pumpEvents(d *C.zizq_client, logger *slog.Logger, stop *atomic.Bool) {
+func pumpEvents(d *C.zizq_client, logger *slog.Logger, s *eventStop) {
 	defer C.zizq_client_free(d)
-	for !stop.Load() {
+	defer syscall.Close(s.wakeRead) // the write end is stop's to close
+	fd := C.zizq_client_events_fd(d)
+	for !s.stopped.Load() {
+		C.zizq_go_wait_either(fd, C.int(s.wakeRead))
+		if s.stopped.Load() {
+			return
+		}
 		var buf C.zizq_buf
-		if C.zizq_client_next_events(d, 0, eventWaitMs, &buf, nil) != C.ZIZQ_OK {
+		if C.zizq_client_next_events(d, 0, 0, &buf, nil) != C.ZIZQ_OK {
 			return // closed
 		}
 		var events []event
