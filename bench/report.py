@@ -73,8 +73,9 @@ def record(runs, before_path, after_path, pairs):
         after = json.load(f)
     b_kinds, a_kinds = before["requests_by_kind"], after["requests_by_kind"]
     rec["by_kind"] = {k: n - b_kinds.get(k, 0) for k, n in a_kinds.items() if n != b_kinds.get(k, 0)}
-    for key in ("requests", "commits", "committed_changes"):
-        rec[key] = after[key] - before[key]
+    for key in ("requests", "commits", "committed_changes", "completion_commits",
+                "completed_changes"):
+        rec[key] = after.get(key, 0) - before.get(key, 0)
     with open(runs, "a") as f:
         f.write(json.dumps(rec) + "\n")
     per_k = 1000 / rec["jobs"]
@@ -83,6 +84,7 @@ def record(runs, before_path, after_path, pairs):
         f"  cpu {rec['user']:.2f}u+{rec['sys']:.2f}s  wall {rec['wall']:5.2f}s"
         f"  server cpu {rec['server_cpu']:5.2f}s  requests/1k {rec['requests'] * per_k:6.1f}"
         f"  commits/1k {rec['commits'] * per_k:6.1f}"
+        f"  completion commits/1k {rec['completion_commits'] * per_k:6.1f}"
     )
 
 
@@ -132,6 +134,15 @@ def table(runs_path, mode, fmt):
             lambda r: r["committed_changes"] / r["commits"] if r["commits"] else 0,
             1,
         )
+    if any(r.get("completion_commits") for r in runs):
+        row("completion commits / 1k jobs",
+            lambda r: r["completion_commits"] * 1000 / r["jobs"], 1)
+        row(
+            "acks, nacks / commit",
+            lambda r: r["completed_changes"] / r["completion_commits"]
+            if r["completion_commits"] else 0,
+            1,
+        )
 
 
 LEGEND = """\
@@ -142,9 +153,9 @@ for a whole run (start-up, cleanup, enqueue, scan, dequeue) divided by
 JOB_COUNT; each job is enqueued, scanned and dequeued once. Server CPU
 (10 ms ticks) and server requests (by route, from the control API's
 requests_by_kind) are what the server did during that client's run; journal
-commits (cost-shaped server only) are its group commits, each carrying the
-state changes (enqueue, take dispatch, ack, ...) that queued up while the one
-before was in progress. The instant server measures client overhead only;
+and completion commits (cost-shaped server only) are its group commits, each
+carrying the state changes (enqueue and take dispatch; acks and nacks) that
+queued up in that lane while the one before was in progress. The instant server measures client overhead only;
 judge throughput by the cost-shaped server."""
 
 

@@ -1384,7 +1384,9 @@ enum zizq_status zizq_take_jobs(const struct zizq_client *client,
 // send; default 2 × `concurrency`, or 10 without `concurrency`; 0 =
 // unlimited), `worker_id`,
 // `max_ack_batch` (ids per bulk ack, default and maximum 1000),
-// `ack_concurrency` (ack requests in flight, default 4), `backoff_min_ms` /
+// `ack_concurrency` (the most ack requests in flight, default 4: one
+// always, another beside `n` in flight once 16 × `n` acks wait, so a slow
+// server gets few large batches), `backoff_min_ms` /
 // `backoff_max_ms` (reconnect and retry backoff, default 500 / 30000),
 // `shutdown_timeout_ms` (default 30000). The take stream opens in the
 // background; connection problems are retried, and a 4xx answer to the take

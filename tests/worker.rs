@@ -558,6 +558,45 @@ fn a_job_acked_twice_in_one_batch_counts_once() {
     assert_eq!(c.count_jobs(json!({})).unwrap(), 0);
 }
 
+#[test]
+fn a_slow_server_gets_few_large_ack_batches() {
+    // While one ack request is out, acks wait for it rather than go out
+    // beside it in small requests; a second request starts only once
+    // enough of them (16 per request in flight) wait.
+    let env = Env::new();
+    let Some(control) = env.control() else { return };
+    let c = Arc::new(env.client("msgpack"));
+    seed_jobs(&c, "slow_acks", 40);
+    let w = Worker::new(c.clone(), json!({"queues": ["slow_acks"], "prefetch": 40})).unwrap();
+    let mut taken = Vec::new();
+    while taken.len() < 40 {
+        taken.extend(w.next(0, 5000).unwrap());
+    }
+    control.set_delay_ms(300);
+    w.ack(&taken[0].id).unwrap();
+    wait_until(5, "the first ack sent", || w.stats()["ack_requests"] == 1);
+    // 10 more: fewer than 16, so they wait for the first request.
+    for job in &taken[1..11] {
+        w.ack(&job.id).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(w.stats()["ack_requests"], 1, "{}", w.stats());
+    // 29 more: 39 waiting, enough for a request beside the first one.
+    for job in &taken[11..] {
+        w.ack(&job.id).unwrap();
+    }
+    wait_until(5, "a second request", || w.stats()["ack_requests"] == 2);
+    w.shutdown(10_000).unwrap();
+    control.clear_faults();
+    let s = w.stats();
+    assert_eq!(
+        (s["acked"].as_u64(), s["ack_requests"].as_u64()),
+        (Some(40), Some(2)),
+        "{s}"
+    );
+    assert_eq!(c.count_jobs(json!({"queue": "slow_acks"})).unwrap(), 0);
+}
+
 /// An in-process server on `port` (0 = any), as `Env` starts them.
 fn server_on(port: u16) -> TestServer {
     TestServer::start(Config {

@@ -12,7 +12,7 @@ use hyper::Method;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::task::TaskTracker;
 
 pub(super) enum Outcome {
@@ -20,10 +20,24 @@ pub(super) enum Outcome {
     Nack(String, Bytes),
 }
 
+/// Acks each request in flight asks of the queue before another request
+/// may start beside it (see `ack_loop`).
+const ACKS_PER_EXTRA_REQUEST: usize = 16;
+
 /// Send queued outcomes: acks in bulk, nacks one by one, until the channel
 /// closes; then wait for every request in flight.
+///
+/// How many ack requests fly at once adapts to the load. One always may:
+/// whatever queued up while it was out goes in the next, so a slow server
+/// gets few, large batches (each commit costs it a fixed time, so fewer
+/// requests per job are what lets it go faster). Another starts beside
+/// `n` requests in flight only once `n × ACKS_PER_EXTRA_REQUEST` acks
+/// wait (up to `ack_concurrency` in all): a burst is not held back behind
+/// one slow request, and a trickle never splits into small requests.
+/// While shutting down (the channel closed) every slot may be used.
 pub(super) async fn ack_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Outcome>) {
     let permits = Arc::new(Semaphore::new(inner.options.ack_concurrency));
+    let finished = Arc::new(Notify::new());
     let requests = TaskTracker::new();
     let max = inner.options.max_ack_batch;
     let mut acks: Vec<String> = Vec::new();
@@ -42,6 +56,19 @@ pub(super) async fn ack_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<
         if acks.is_empty() {
             continue;
         }
+        let in_flight = inner.options.ack_concurrency - permits.available_permits();
+        if open && in_flight > 0 && acks.len() < in_flight * ACKS_PER_EXTRA_REQUEST {
+            // Wait for more acks, or for a request to come back.
+            let done = finished.notified();
+            tokio::select! {
+                outcome = rx.recv() => match outcome {
+                    Some(outcome) => accept(&inner, &requests, &mut acks, outcome),
+                    None => open = false,
+                },
+                _ = done => {}
+            }
+            continue;
+        }
         let Ok(permit) = permits.clone().acquire_owned().await else {
             break;
         };
@@ -49,9 +76,11 @@ pub(super) async fn ack_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<
         open &= drain(&inner, &requests, &mut rx, &mut acks, max);
         let batch: Vec<String> = acks.drain(..acks.len().min(max)).collect();
         let inner = inner.clone();
+        let finished = finished.clone();
         requests.spawn(async move {
             send_acks(&inner, batch).await;
             drop(permit);
+            finished.notify_one();
         });
     }
     requests.close();

@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::config::{Config, Tier};
-use crate::cost::Cost;
+use crate::cost::{Cost, Lane};
 use crate::faults::{FailRule, Faults, FaultsView};
 use crate::store::Store;
 
@@ -72,10 +72,17 @@ impl App {
     }
 
     /// Under a cost profile, wait until `changes` state changes are
-    /// committed; at once otherwise.
+    /// committed by the journal lane; at once otherwise.
     pub async fn commit(&self, changes: usize) {
         if let Some(cost) = &self.cost {
-            cost.commit(changes).await;
+            cost.commit(Lane::Journal, changes).await;
+        }
+    }
+
+    /// As `commit`, for acks and nacks: the completion lane.
+    pub async fn commit_completions(&self, changes: usize) {
+        if let Some(cost) = &self.cost {
+            cost.commit(Lane::Completions, changes).await;
         }
     }
 }
@@ -93,6 +100,9 @@ pub struct ControlState {
     /// (both 0 without a cost profile).
     pub commits: u64,
     pub committed_changes: u64,
+    /// The same for the completion lane (acks and nacks).
+    pub completion_commits: u64,
+    pub completed_changes: u64,
     pub faults: FaultsView,
 }
 
@@ -118,11 +128,14 @@ impl Control {
     /// `GET /_testserver/state`.
     pub fn state(&self) -> ControlState {
         let in_flight = self.app.store.lock().in_flight;
-        let (commits, committed_changes) = self
-            .app
-            .cost
-            .as_ref()
-            .map_or((0, 0), |c| c.journal_counts());
+        let counts = |lane| {
+            self.app
+                .cost
+                .as_ref()
+                .map_or((0, 0), |c| c.lane_counts(lane))
+        };
+        let (commits, committed_changes) = counts(Lane::Journal);
+        let (completion_commits, completed_changes) = counts(Lane::Completions);
         ControlState {
             connections: self.app.stats.connections.load(Ordering::SeqCst),
             take_streams: self.app.stats.take_streams.load(Ordering::SeqCst),
@@ -138,6 +151,8 @@ impl Control {
                 .collect(),
             commits,
             committed_changes,
+            completion_commits,
+            completed_changes,
             faults: self.app.faults.view(),
         }
     }

@@ -11,10 +11,16 @@
 //!   machine as the real server's does), and an enqueue request
 //!   `enqueue_cpu_per_job` more per job it carries;
 //! * a read then waits `read_wait` (off-CPU);
-//! * a state change (enqueue, take dispatch, ack, nack, update, delete) waits
-//!   for a commit of the single journal lane: one thread that takes whatever
-//!   has queued up, burns `commit_cpu + commit_cpu_per_job × jobs`, waits
-//!   `commit_wait`, and releases every request of that group at once.
+//! * a state change waits for a group commit of its lane: one thread per
+//!   lane takes whatever has queued up, burns its CPU, waits off-CPU, and
+//!   releases every request of that group at once. Enqueues, take dispatch,
+//!   updates and deletes go through the journal lane (`commit_cpu +
+//!   commit_cpu_per_job × jobs`, then `commit_wait`); acks and nacks through
+//!   the completion lane, as the real server's completion auto-batcher does
+//!   (`completion_cpu + completion_cpu_per_job × jobs`, then
+//!   `completion_wait + completion_wait_per_job × jobs`). A completion
+//!   commit costs much more than a journal one, so how many acks a client
+//!   packs into each request decides its throughput.
 //!
 //! The constants are a first calibration against a real Zizq 0.6.1 server
 //! (testserver/README.md, "Cost profiles", says how close it is and what
@@ -43,6 +49,23 @@ pub struct CostProfile {
     pub commit_cpu_per_job: Duration,
     /// Off-CPU latency of one commit (the write to the journal).
     pub commit_wait: Duration,
+    /// CPU of one completion (ack, nack) commit, whatever it carries.
+    pub completion_cpu: Duration,
+    /// CPU of one completion commit per job it carries.
+    pub completion_cpu_per_job: Duration,
+    /// Off-CPU latency of one completion commit.
+    pub completion_wait: Duration,
+    /// Off-CPU latency of one completion commit per job it carries.
+    pub completion_wait_per_job: Duration,
+}
+
+/// Which group-commit lane a state change goes through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Enqueues, take dispatch, updates, deletes.
+    Journal,
+    /// Acks and nacks.
+    Completions,
 }
 
 const US: fn(u64) -> Duration = Duration::from_micros;
@@ -59,6 +82,10 @@ impl CostProfile {
             commit_cpu: US(20),
             commit_cpu_per_job: US(8),
             commit_wait: US(300),
+            completion_cpu: US(20),
+            completion_cpu_per_job: US(8),
+            completion_wait: US(300),
+            completion_wait_per_job: US(0),
         }
     }
 
@@ -93,6 +120,10 @@ impl CostProfile {
                         "commit_cpu" => &mut profile.commit_cpu,
                         "commit_cpu_per_job" => &mut profile.commit_cpu_per_job,
                         "commit_wait" => &mut profile.commit_wait,
+                        "completion_cpu" => &mut profile.completion_cpu,
+                        "completion_cpu_per_job" => &mut profile.completion_cpu_per_job,
+                        "completion_wait" => &mut profile.completion_wait,
+                        "completion_wait_per_job" => &mut profile.completion_wait_per_job,
                         other => return Err(format!("unknown cost key: {other}")),
                     };
                     *slot = US(micros);
@@ -104,17 +135,19 @@ impl CostProfile {
     }
 }
 
-/// The running cost model: the journal lane and a precise timer.
+/// The running cost model: the two commit lanes and a precise timer.
 pub struct Cost {
     profile: CostProfile,
     journal: mpsc::Sender<Commit>,
+    completions: mpsc::Sender<Commit>,
     timer: mpsc::Sender<Wake>,
-    counters: Arc<JournalCounters>,
+    journal_counters: Arc<LaneCounters>,
+    completion_counters: Arc<LaneCounters>,
 }
 
-/// What the journal lane has done, for the control API's state.
+/// What a lane has done, for the control API's state.
 #[derive(Default)]
-pub struct JournalCounters {
+pub struct LaneCounters {
     /// Group commits made.
     pub commits: AtomicU64,
     /// State changes they carried.
@@ -150,20 +183,28 @@ impl Ord for Wake {
 }
 
 impl Cost {
-    /// Start the journal and timer threads; `None` for the instant profile.
+    /// Start the lane and timer threads; `None` for the instant profile.
     /// The threads end when the `Cost` is dropped.
     pub fn start(profile: CostProfile) -> Option<Cost> {
         if profile.is_instant() {
             return None;
         }
-        let (journal, commits) = mpsc::channel();
+        let journal_lane = LaneCost {
+            fixed_cpu: profile.commit_cpu,
+            cpu_per_job: profile.commit_cpu_per_job,
+            fixed_wait: profile.commit_wait,
+            wait_per_job: Duration::ZERO,
+        };
+        let completion_lane = LaneCost {
+            fixed_cpu: profile.completion_cpu,
+            cpu_per_job: profile.completion_cpu_per_job,
+            fixed_wait: profile.completion_wait,
+            wait_per_job: profile.completion_wait_per_job,
+        };
+        let (journal, journal_counters) = start_lane("zizq-ts-journal", journal_lane)?;
+        let (completions, completion_counters) =
+            start_lane("zizq-ts-completions", completion_lane)?;
         let (timer, wakes) = mpsc::channel();
-        let counters = Arc::new(JournalCounters::default());
-        let lane = counters.clone();
-        thread::Builder::new()
-            .name("zizq-ts-journal".into())
-            .spawn(move || run_journal(profile, commits, &lane))
-            .ok()?;
         thread::Builder::new()
             .name("zizq-ts-timer".into())
             .spawn(move || run_timer(wakes))
@@ -171,16 +212,22 @@ impl Cost {
         Some(Cost {
             profile,
             journal,
+            completions,
             timer,
-            counters,
+            journal_counters,
+            completion_counters,
         })
     }
 
-    /// Group commits made and the state changes they carried.
-    pub fn journal_counts(&self) -> (u64, u64) {
+    /// Group commits made by a lane and the state changes they carried.
+    pub fn lane_counts(&self, lane: Lane) -> (u64, u64) {
+        let counters = match lane {
+            Lane::Journal => &self.journal_counters,
+            Lane::Completions => &self.completion_counters,
+        };
         (
-            self.counters.commits.load(Ordering::Relaxed),
-            self.counters.changes.load(Ordering::Relaxed),
+            counters.commits.load(Ordering::Relaxed),
+            counters.changes.load(Ordering::Relaxed),
         )
     }
 
@@ -213,28 +260,56 @@ impl Cost {
         }
     }
 
-    /// Wait until a commit carrying these `jobs` state changes is durable.
-    pub async fn commit(&self, jobs: usize) {
+    /// Wait until a commit of `lane` carrying these `jobs` state changes is
+    /// durable.
+    pub async fn commit(&self, lane: Lane, jobs: usize) {
         let (done, committed) = oneshot::channel();
-        if self.journal.send(Commit { jobs, done }).is_ok() {
+        let sender = match lane {
+            Lane::Journal => &self.journal,
+            Lane::Completions => &self.completions,
+        };
+        if sender.send(Commit { jobs, done }).is_ok() {
             let _ = committed.await;
         }
     }
 }
 
-/// The journal lane: one group commit at a time; whatever queued up while a
-/// commit ran joins the next.
-fn run_journal(profile: CostProfile, commits: mpsc::Receiver<Commit>, counters: &JournalCounters) {
+/// What one group commit of a lane costs.
+#[derive(Clone, Copy)]
+struct LaneCost {
+    fixed_cpu: Duration,
+    cpu_per_job: Duration,
+    fixed_wait: Duration,
+    wait_per_job: Duration,
+}
+
+fn start_lane(name: &str, cost: LaneCost) -> Option<(mpsc::Sender<Commit>, Arc<LaneCounters>)> {
+    let (sender, commits) = mpsc::channel();
+    let counters = Arc::new(LaneCounters::default());
+    let lane = counters.clone();
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(move || run_lane(cost, commits, &lane))
+        .ok()?;
+    Some((sender, counters))
+}
+
+/// A lane: one group commit at a time; whatever queued up while a commit
+/// ran joins the next.
+fn run_lane(cost: LaneCost, commits: mpsc::Receiver<Commit>, counters: &LaneCounters) {
+    let times = |per_job: Duration, jobs: usize| {
+        per_job.saturating_mul(u32::try_from(jobs).unwrap_or(u32::MAX))
+    };
     while let Ok(first) = commits.recv() {
         let mut group = vec![first];
         group.extend(commits.try_iter());
         let jobs = group.iter().map(|c| c.jobs).sum::<usize>();
-        let per_job = profile
-            .commit_cpu_per_job
-            .saturating_mul(u32::try_from(jobs).unwrap_or(u32::MAX));
-        burn(profile.commit_cpu.saturating_add(per_job));
-        if !profile.commit_wait.is_zero() {
-            thread::sleep(profile.commit_wait);
+        burn(cost.fixed_cpu.saturating_add(times(cost.cpu_per_job, jobs)));
+        let wait = cost
+            .fixed_wait
+            .saturating_add(times(cost.wait_per_job, jobs));
+        if !wait.is_zero() {
+            thread::sleep(wait);
         }
         counters.commits.fetch_add(1, Ordering::Relaxed);
         counters.changes.fetch_add(jobs as u64, Ordering::Relaxed);
@@ -326,14 +401,14 @@ mod tests {
             let tasks: Vec<_> = (0..8)
                 .map(|_| {
                     let cost = cost.clone();
-                    tokio::spawn(async move { cost.commit(1).await })
+                    tokio::spawn(async move { cost.commit(Lane::Journal, 1).await })
                 })
                 .collect();
             for t in tasks {
                 t.await.unwrap();
             }
         });
-        let (commits, changes) = cost.journal_counts();
+        let (commits, changes) = cost.lane_counts(Lane::Journal);
         assert_eq!(changes, 8);
         assert!(commits <= 2, "{commits} commits for 8 queued changes");
     }

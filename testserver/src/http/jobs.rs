@@ -174,7 +174,7 @@ pub async fn enqueue_bulk(r: &mut Req) -> Resp {
 // ----- ack / failure ----------------------------------------------------------
 
 pub async fn ack(r: &Req) -> Resp {
-    r.app.commit(1).await;
+    r.app.commit_completions(1).await;
     if r.app.store.lock().ack(r.param(0), now_ms()) {
         respond::no_content()
     } else {
@@ -190,7 +190,7 @@ pub async fn ack_many(r: &mut Req) -> Resp {
     if req.ids.is_empty() {
         return r.error(400, "ids must not be empty");
     }
-    r.app.commit(req.ids.len()).await;
+    r.app.commit_completions(req.ids.len()).await;
     let not_found = r.app.store.lock().ack_many(&req.ids, now_ms());
     if not_found.is_empty() {
         respond::no_content()
@@ -204,7 +204,7 @@ pub async fn fail(r: &mut Req) -> Resp {
         Ok(j) => j,
         Err(e) => return e,
     };
-    r.app.commit(1).await;
+    r.app.commit_completions(1).await;
     let res = r.app.store.lock().fail(r.param(0), req, now_ms());
     match res {
         FailOutcome::Done(job) => respond::obj(200, r.fmt, &*job),
