@@ -15,8 +15,8 @@ import inspect
 import json
 import os
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import AsyncGenerator, Awaitable, Coroutine, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, overload
 
 from . import _codec, _native, _wire, errors
 from ._native import Completion, cstr, lib
@@ -354,10 +354,23 @@ class AsyncClient(Client):
 
     # -- take ----------------------------------------------------------------
 
+    @overload  # type: ignore[override]
+    def take_jobs(self, callback: None = None, *, prefetch: int = 1,
+                  queues: str | Iterable[str] = (), worker_id: str | None = None,
+                  on_connect: None = None, on_response: None = None,
+                  ) -> AsyncGenerator[Job, None]: ...
+
+    @overload
+    def take_jobs(self, callback: Callable[[Job], object], *, prefetch: int = 1,
+                  queues: str | Iterable[str] = (), worker_id: str | None = None,
+                  on_connect: None = None, on_response: None = None,
+                  ) -> Coroutine[Any, Any, None]: ...
+
     def take_jobs(self, callback: Callable[[Job], object] | None = None, *, prefetch: int = 1,
                   queues: str | Iterable[str] = (), worker_id: str | None = None,
                   on_connect: Callable[[], object] | None = None,
-                  on_response: Callable[[Any], object] | None = None) -> Any:
+                  on_response: Callable[[Any], object] | None = None,
+                  ) -> AsyncGenerator[Job, None] | Coroutine[Any, Any, None]:
         """An async iterator of the jobs of a take stream (see
         ``Client.take_jobs``): ``async for job in client.take_jobs(...)``.
         Leaving the loop, or cancelling the task in it, closes the stream. With
