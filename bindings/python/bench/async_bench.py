@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import threading
 import time
@@ -29,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 import zizq  # noqa: E402
+from _server import server_url  # noqa: E402
 
 
 def cpu_seconds():
@@ -117,19 +117,10 @@ def faults(url, settings):
 
 
 def main():
-    url = os.environ.get("ZIZQ_URL", "")
-    server = None
-    if not url:
-        binary = os.environ.get("ZIZQ_TESTSERVER",
-                                os.path.join(HERE, "..", "..", "..", "target", "release",
-                                             "zizq-testserver"))
-        server = subprocess.Popen([binary, "--port", "0", "--exit-on-stdin-eof"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        url = server.stdout.readline().split()[-1]
     fmt = os.environ.get("FORMAT", "msgpack")
     count = int(os.environ.get("ENQUEUES", "10000"))
     concurrency = int(os.environ.get("CONCURRENCY", "200"))
-    try:
+    with server_url() as (url, own):
         eraser = zizq.Client(url, format=fmt)
         eraser.erase_all_data()
         measure(f"AsyncClient, {concurrency} tasks", lambda: async_enqueues(
@@ -138,15 +129,11 @@ def main():
         measure(f"Client, {concurrency} threads", lambda: threaded_enqueues(
             url, fmt, count, concurrency), count)
         eraser.erase_all_data()
-        if server is not None:
+        if own:
             faults(url, {"delay_ms": 200})
             ticker_lag(url, fmt, 1000)
             faults(url, {"delay_ms": 0})
         eraser.close()
-    finally:
-        if server is not None:
-            server.stdin.close()
-            server.wait()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ release build). JOBS sets the number of jobs (default 20000).
 """
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -17,21 +16,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "src"))
 
 import zizq  # noqa: E402
+from _server import server_url  # noqa: E402
 
 
 def main():
-    url = os.environ.get("ZIZQ_URL", "")
-    server = None
-    if not url:
-        binary = os.environ.get("ZIZQ_TESTSERVER",
-                                os.path.join(HERE, "..", "..", "..", "target", "release",
-                                             "zizq-testserver"))
-        server = subprocess.Popen([binary, "--port", "0", "--exit-on-stdin-eof"],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        url = server.stdout.readline().split()[-1]
     fmt = os.environ.get("FORMAT", "msgpack")
     jobs = int(os.environ.get("JOBS", "20000"))
-    try:
+    with server_url() as (url, _own):
         with zizq.Client(url, format=fmt) as client:
             client.erase_all_data()
             started = time.perf_counter()
@@ -59,10 +50,6 @@ def main():
             elapsed = time.perf_counter() - started
             print(f"{fmt}: worker (4 threads)  {jobs / elapsed:9.0f} jobs/s "
                   f"(acked {worker.stats()['acked']})")
-    finally:
-        if server is not None:
-            server.stdin.close()
-            server.wait()
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ from collections.abc import AsyncGenerator, Awaitable, Coroutine, Iterable, Mapp
 from typing import TYPE_CHECKING, Any, Callable, overload
 
 from . import _codec, _native, _wire, errors
-from ._native import Completion, cstr, lib
+from ._native import Completion, lib
 from .client import Client, _batch_documents, _free_handle
 from .resources import Job
-from .worker import failure_report
+from .worker import failure_report, resolve, worker_options
 
 if TYPE_CHECKING:
     from ._wire import Document, Seconds, _Sentinel
@@ -443,19 +443,12 @@ class AsyncWorker:
         if not isinstance(client, AsyncClient):
             raise TypeError(f"zizq.AsyncWorker needs a zizq.AsyncClient, not "
                             f"{type(client).__name__}")
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-            raise TypeError(f"concurrency must be an int, not {type(concurrency).__name__}")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        if isinstance(queues, str):
-            queues = [queues]
         #: The client whose server the worker takes jobs from.
         self.client = client
         self._handler = handler
+        self._options = worker_options(queues, "concurrency", concurrency, prefetch, worker_id,
+                                       options)
         self._concurrency = concurrency
-        self._options = _wire.compact(queues=list(queues), concurrency=concurrency,
-                                      prefetch=prefetch, worker_id=worker_id)
-        self._options.update(options or {})
         self._handle: int | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._stopped: asyncio.Future[bool] | None = None
@@ -506,24 +499,13 @@ class AsyncWorker:
         try:
             await self._handler(job)
         except BaseException as exc:  # every failure must reach the server
-            self._resolve(job, failure_report(exc))
+            resolve(self._handle, job, failure_report(exc))
             if not isinstance(exc, Exception):
                 raise
         else:
-            self._resolve(job, None)
+            resolve(self._handle, job, None)
         finally:
             room.release()
-
-    def _resolve(self, job: Job, failure: Mapping[str, Any] | None) -> None:
-        # Queued in libzizq without waiting; refused only once shutdown
-        # finished (the server then requeues the job).
-        job_id = cstr(job.id, "id")
-        if failure is None:
-            errors.call(lib.zizq_worker_ack, self._handle, job_id, expected=(_native.E_CLOSED,))
-        else:
-            body = _codec.encode(failure)
-            errors.call(lib.zizq_worker_nack, self._handle, job_id, body, len(body),
-                        expected=(_native.E_CLOSED,))
 
     async def stop(self, timeout: float = 30) -> bool:
         """Stop in the safe order (see ``zizq.Worker.stop``); True when

@@ -71,6 +71,36 @@ def failure_report(error: BaseException) -> Document:
     return report
 
 
+def worker_options(queues: str | Iterable[str], count_name: str, count: int,
+                   prefetch: int | None, worker_id: str | None,
+                   options: Mapping[str, Any] | None) -> Document:
+    """libzizq's worker options, ``count`` (``threads`` or ``concurrency``)
+    checked to be a positive int."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError(f"{count_name} must be an int, not {type(count).__name__}")
+    if count < 1:
+        raise ValueError(f"{count_name} must be at least 1")
+    if isinstance(queues, str):
+        queues = [queues]
+    document = _wire.compact(queues=list(queues), concurrency=count, prefetch=prefetch,
+                             worker_id=worker_id)
+    document.update(options or {})
+    return document
+
+
+def resolve(handle: int | None, job: Job, failure: Document | None) -> None:
+    """Queue the ack (``failure`` None) or nack of a job in libzizq's worker;
+    returns at once. An outcome refused because the worker already shut
+    down (after a stop timeout) is dropped: the server requeues the job."""
+    job_id = cstr(job.id, "id")
+    if failure is None:
+        errors.call(lib.zizq_worker_ack, handle, job_id, expected=(_native.E_CLOSED,))
+    else:
+        body = _codec.encode(failure)
+        errors.call(lib.zizq_worker_nack, handle, job_id, body, len(body),
+                    expected=(_native.E_CLOSED,))
+
+
 # Workers started and not yet stopped: stopped gracefully at interpreter exit
 # (their handler threads are daemon threads, which would otherwise be frozen
 # mid-job and lose the acks queued in the core).
@@ -112,19 +142,11 @@ class Worker:
             raise TypeError("zizq.Worker needs handler=callable(job)")
         if not isinstance(client, Client):
             raise TypeError(f"zizq.Worker needs a zizq.Client, not {type(client).__name__}")
-        if isinstance(threads, bool) or not isinstance(threads, int):
-            raise TypeError(f"threads must be an int, not {type(threads).__name__}")
-        if threads < 1:
-            raise ValueError("threads must be at least 1")
-        if isinstance(queues, str):
-            queues = [queues]
         #: The client whose server the worker takes jobs from.
         self.client = client
         self._handler: Callable[[Job], object] = handler
+        self._options = worker_options(queues, "threads", threads, prefetch, worker_id, options)
         self._thread_count = threads
-        self._options = _wire.compact(queues=list(queues), concurrency=threads,
-                                      prefetch=prefetch, worker_id=worker_id)
-        self._options.update(options or {})
         self._handle: int | None = None
         self._finalizer: weakref.finalize[Any, Any] | None = None
         self._threads: list[threading.Thread] = []
@@ -249,12 +271,4 @@ class Worker:
             self._resolve(job, None)
 
     def _resolve(self, job: Job, failure: Document | None) -> None:
-        # An outcome refused because the worker already shut down (after a
-        # stop timeout) is dropped: the server requeues the job.
-        job_id = cstr(job.id, "id")
-        if failure is None:
-            errors.call(lib.zizq_worker_ack, self._handle, job_id, expected=(_native.E_CLOSED,))
-        else:
-            body = _codec.encode(failure)
-            errors.call(lib.zizq_worker_nack, self._handle, job_id, body, len(body),
-                        expected=(_native.E_CLOSED,))
+        resolve(self._handle, job, failure)
