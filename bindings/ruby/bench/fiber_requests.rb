@@ -14,19 +14,13 @@
 # Without ZIZQ_URL a zizq-testserver is started (ZIZQ_TESTSERVER, default
 # the release build). Needs the async gem (Debian: ruby-async).
 require "zizq"
+require_relative "server"
 require "async"
 
 CALLS = Integer(ENV.fetch("CALLS", "10000"))
 TASKS = Integer(ENV.fetch("TASKS", "200"))
 
-url = ENV.fetch("ZIZQ_URL", "")
-if url.empty?
-  repo = File.expand_path("../../..", __dir__)
-  server = ENV.fetch("ZIZQ_TESTSERVER", File.join(repo, "target/release/zizq-testserver"))
-  io = IO.popen([server, "--port", "0", "--exit-on-stdin-eof"], "r+")
-  url = io.gets[%r{http://\S+}]
-  at_exit { io.close }
-end
+url = BenchServer.url
 
 client = Zizq::Client.new(url: url)
 

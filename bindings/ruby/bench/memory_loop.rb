@@ -12,6 +12,7 @@
 # Without ZIZQ_URL a zizq-testserver is started (ZIZQ_TESTSERVER, default
 # the release build). CALLS overrides the number of calls.
 require "zizq"
+require_relative "server"
 
 def rss_kib
   File.read("/proc/self/status")[/^VmRSS:\s+(\d+)/, 1].to_i
@@ -21,14 +22,7 @@ def report(calls)
   puts format("%<calls>7d calls  RSS %<rss>7d KiB", calls: calls, rss: rss_kib)
 end
 
-url = ENV.fetch("ZIZQ_URL", "")
-if url.empty?
-  repo = File.expand_path("../../..", __dir__)
-  server = ENV.fetch("ZIZQ_TESTSERVER", File.join(repo, "target/release/zizq-testserver"))
-  io = IO.popen([server, "--port", "0", "--exit-on-stdin-eof"], "r+")
-  url = io.gets[%r{http://\S+}]
-  at_exit { io.close }
-end
+url = BenchServer.url
 
 total = Integer(ENV.fetch("CALLS", "100000"))
 checkpoints = [10_000, 50_000, 100_000].select { |n| n <= total } | [total]
