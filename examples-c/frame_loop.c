@@ -15,6 +15,9 @@
  *
  *   ZIZQ_URL=http://127.0.0.1:7890 FRAMES=600 ./frame_loop
  *
+ * BULK=1 enqueues each frame's 50 jobs with one zizq_enqueue_bulk instead of
+ * 50 zizq_enqueue calls.
+ *
  * It exits non-zero if a call fails or a job is not taken and acknowledged.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -45,10 +48,19 @@ static double in_library_ms = 0;
         in_library_ms += now_ms() - t0_;                                    \
     } while (0)
 
-/* The acknowledgements in flight: ticket and number of ids. */
-#define MAX_ACKS 4096
-static uint64_t ack_ticket[MAX_ACKS];
-static long ack_ids[MAX_ACKS];
+/* The calls in flight: ticket, what it does and how many jobs it carries. */
+#define MAX_CALLS 8192
+enum call_kind { ENQUEUE, ACK };
+static uint64_t call_ticket[MAX_CALLS];
+static enum call_kind call_kind[MAX_CALLS];
+static long call_jobs[MAX_CALLS];
+
+static void remember(enum call_kind kind, long jobs) {
+    uint64_t ticket = zizq_last_ticket();
+    call_ticket[ticket % MAX_CALLS] = ticket;
+    call_kind[ticket % MAX_CALLS] = kind;
+    call_jobs[ticket % MAX_CALLS] = jobs;
+}
 
 static void fail(const char *what, zizq_status status, zizq_error *err) {
     fprintf(stderr, "frame_loop: %s: %s: %s\n", what, zizq_status_name((int32_t)status),
@@ -69,6 +81,9 @@ static int by_value(const void *a, const void *b) {
 int main(void) {
     const char *url = getenv("ZIZQ_URL") ? getenv("ZIZQ_URL") : "http://127.0.0.1:7890";
     long frames = getenv("FRAMES") ? atol(getenv("FRAMES")) : 600;
+    /* BULK=1: one zizq_enqueue_bulk per frame instead of 50 zizq_enqueue. */
+    int bulk = getenv("BULK") && strcmp(getenv("BULK"), "1") == 0;
+    static char jobs_doc[JOBS_PER_FRAME * 128];
     if (frames < 1) frames = 1;
     zizq_error *err = NULL;
     zizq_status st;
@@ -119,13 +134,10 @@ int main(void) {
                 if (st != ZIZQ_OK) fail("completion_queue_next", st, NULL);
                 for (size_t i = 0; i < n; i++) {
                     if (done[i].status != ZIZQ_OK) fail("a started call", done[i].status, done[i].err);
-                    size_t slot = done[i].ticket % MAX_ACKS;
-                    if (ack_ticket[slot] == done[i].ticket) {
-                        acked += ack_ids[slot];
-                        ack_ticket[slot] = 0;
-                    } else {
-                        created++;
-                    }
+                    size_t slot = done[i].ticket % MAX_CALLS;
+                    if (call_ticket[slot] != done[i].ticket) fail("an unknown ticket", ZIZQ_E_INVALID_ARG, NULL);
+                    *(call_kind[slot] == ACK ? &acked : &created) += call_jobs[slot];
+                    call_ticket[slot] = 0;
                     LIB(zizq_completion_free(&done[i]));
                 }
             } while (n == 64);
@@ -148,23 +160,37 @@ int main(void) {
                 if (at + 2 >= sizeof ids) fail("ack: too many ids for the buffer", ZIZQ_E_INVALID_ARG, NULL);
                 LIB(st = zizq_report_success_bulk(loop, (const uint8_t *)ids, strlen(ids), &err));
                 started("ack", st, err);
-                uint64_t ticket = zizq_last_ticket();
-                ack_ticket[ticket % MAX_ACKS] = ticket;
-                ack_ids[ticket % MAX_ACKS] = (long)n;
+                remember(ACK, (long)n);
                 taken += (long)n;
             }
             LIB(zizq_batch_free(batch));
         }
         /* This frame's work. */
-        if (enqueuing) {
+        if (enqueuing && bulk) {
+            /* One bulk enqueue of the frame's jobs. */
+            size_t at = (size_t)snprintf(jobs_doc, sizeof jobs_doc, "{\"jobs\":[");
+            for (int i = 0; i < JOBS_PER_FRAME; i++) {
+                at += (size_t)snprintf(jobs_doc + at, sizeof jobs_doc - at,
+                                       "%s{\"type\":\"tick\",\"queue\":\"%s\",\"payload\":{\"frame\":%ld,\"i\":%d}}",
+                                       i ? "," : "", queue, frame, i);
+            }
+            at += (size_t)snprintf(jobs_doc + at, sizeof jobs_doc - at, "]}");
+            LIB(st = zizq_enqueue_bulk(loop, (const uint8_t *)jobs_doc, at, NULL, &err));
+            started("enqueue_bulk", st, err);
+            remember(ENQUEUE, JOBS_PER_FRAME);
+            enqueued += JOBS_PER_FRAME;
+        } else if (enqueuing) {
             for (int i = 0; i < JOBS_PER_FRAME; i++) {
                 int len = snprintf(doc, sizeof doc,
                                    "{\"type\":\"tick\",\"queue\":\"%s\",\"payload\":{\"frame\":%ld,\"i\":%d}}",
                                    queue, frame, i);
                 LIB(st = zizq_enqueue(loop, (const uint8_t *)doc, (size_t)len, NULL, &err));
                 started("enqueue", st, err);
+                remember(ENQUEUE, 1);
                 enqueued++;
             }
+        }
+        if (enqueuing) {
             cost[frame] = in_library_ms;
             /* This thread's CPU time for the whole frame's work: the calls,
                plus building 50 small documents. */

@@ -84,8 +84,8 @@ impl CostProfile {
             commit_wait: US(300),
             completion_cpu: US(20),
             completion_cpu_per_job: US(8),
-            completion_wait: US(300),
-            completion_wait_per_job: US(0),
+            completion_wait: US(760),
+            completion_wait_per_job: US(8),
         }
     }
 
