@@ -39,8 +39,8 @@ MODE_HEADINGS = {
     ),
     "reference": (
         "COST-SHAPED server (zizq-testserver --cost-profile {spec})",
-        "The real Zizq server's cost shape (request CPU, read latency, one\n"
-        "   group-commit journal): JUDGE THROUGHPUT BY THIS TABLE.",
+        "The real Zizq server's cost shape (request CPU, read latency,\n"
+        "   group-commit journal and completion lanes): JUDGE THROUGHPUT BY THIS TABLE.",
     ),
 }
 
