@@ -50,18 +50,17 @@ fn check_enqueue(map: &Map<String, Value>, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `POST /jobs`: the enqueue document is sent as given, unless its
-/// durations are in seconds.
+/// `POST /jobs`: the enqueue document is sent as given when the fast shape
+/// check passes (the hot path), else checked in full and re-encoded (its
+/// durations in seconds rewritten, or another wire format).
 pub fn enqueue(client: &Client, doc: &[u8]) -> Result<Bytes> {
-    let mut map = codec::decode_args(client.documents(), doc)?;
-    check_enqueue(&map, "enqueue")?;
-    // The document as given when it needs no change; else the decoded map,
-    // re-encoded once (durations rewritten, or another wire format).
-    let body = if durations::to_wire(&mut map, "enqueue")? || client.documents() != client.format()
-    {
-        client.encode_map(map)
+    let body = if shape::is_enqueue(client.documents(), doc) {
+        client.to_wire(doc)?
     } else {
-        Bytes::copy_from_slice(doc)
+        let mut map = codec::decode_args(client.documents(), doc)?;
+        check_enqueue(&map, "enqueue")?;
+        durations::to_wire(&mut map, "enqueue")?;
+        client.encode_map(map)
     };
     client.block(move |c| async move {
         c.call(

@@ -1,6 +1,7 @@
-//! A fast check that a bulk enqueue document has the shape the API layer
-//! demands, without building it: the hot path of bulk enqueue. A document
-//! that fails it is checked again the slow way, which names the problem.
+//! A fast check that an enqueue document (one job, or a bulk one) has the
+//! shape the API layer demands, without building it: the hot path of
+//! enqueue. A document that fails it is checked again the slow way, which
+//! names the problem.
 
 use super::durations::SECONDS_KEYS;
 use super::jobs::ENQUEUE_KEYS;
@@ -247,12 +248,21 @@ impl<'de> Visitor<'de> for NotIn {
 
 /// True when `doc` is certainly a well-formed bulk enqueue document.
 pub fn is_bulk_enqueue(format: Format, doc: &[u8]) -> bool {
+    has_shape::<Bulk>(format, doc)
+}
+
+/// True when `doc` is certainly a well-formed enqueue document (one job).
+pub fn is_enqueue(format: Format, doc: &[u8]) -> bool {
+    has_shape::<Job>(format, doc)
+}
+
+/// Whether `doc` is exactly one `T`, with nothing after it.
+fn has_shape<T: for<'de> Deserialize<'de>>(format: Format, doc: &[u8]) -> bool {
     match format {
-        Format::Json => serde_json::from_slice::<Bulk>(doc).is_ok(),
+        Format::Json => serde_json::from_slice::<T>(doc).is_ok(),
         Format::Msgpack => {
             let mut rest = doc;
-            Bulk::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).is_ok()
-                && rest.is_empty()
+            T::deserialize(&mut rmp_serde::Deserializer::new(&mut rest)).is_ok() && rest.is_empty()
         }
     }
 }
@@ -308,6 +318,36 @@ mod tests {
         assert!(!is_bulk_enqueue(
             Format::Msgpack,
             &[0x81, 0xa4, b'j', b'o', b'b', b's', 0x90, 0x00]
+        ));
+    }
+
+    #[test]
+    fn one_job_has_the_shape_of_a_bulk_element() {
+        let single = |v: serde_json::Value| {
+            let json = is_enqueue(Format::Json, &encode(Format::Json, &v));
+            let mp = is_enqueue(Format::Msgpack, &encode(Format::Msgpack, &v));
+            assert_eq!(json, mp, "{v}");
+            // The same verdict as for a bulk document holding it.
+            assert_eq!(json, check(json!({ "jobs": [v.clone()] })), "{v}");
+            json
+        };
+        assert!(single(
+            json!({"type": "t", "queue": "q", "payload": {"n": 1}})
+        ));
+        assert!(single(
+            json!({"type": "t", "queue": "q", "payload": null, "priority": 1})
+        ));
+        assert!(!single(json!({"type": "t", "queue": "q"})));
+        assert!(!single(
+            json!({"type": "t", "queue": "q", "payload": 1, "x": 1})
+        ));
+        assert!(!single(
+            json!({"type": "t", "queue": "q", "payload": 1, "backoff": {"base": 1}})
+        ));
+        assert!(!single(json!([1])));
+        assert!(!is_enqueue(
+            Format::Json,
+            b"{\"type\":\"t\",\"queue\":\"q\",\"payload\":1} x"
         ));
     }
 
