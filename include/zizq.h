@@ -134,7 +134,8 @@
  *   zizq_report_failure zizq_list_errors zizq_get_error
  *
  * Logs and figures: client events and statistics
- *   zizq_client_events_fd zizq_client_next_events zizq_client_stats
+ *   zizq_client_events_fd zizq_client_next_events zizq_client_events_wakeup
+ *   zizq_client_stats
  *
  * Stream parser (NDJSON and length-prefixed MessagePack)
  *   zizq_parser_new zizq_parser_feed zizq_parser_finish zizq_parser_free
@@ -1064,7 +1065,8 @@ enum zizq_status zizq_get_error(const struct zizq_client *client,
  * ========================================================================== */
 
 // A descriptor that is readable exactly while `zizq_client_next_events`
-// would return at once (events are queued, or the client is closed), for
+// would return at once (events are queued, a wakeup is pending, or the
+// client is closed), for
 // `poll`/`epoll`/`select` or an event loop (asyncio `add_reader`, Ruby
 // `IO#wait_readable`). Never read it or close it: it belongs to the client
 // and stays valid until the last handle of the client is freed. Every handle
@@ -1084,7 +1086,7 @@ int32_t zizq_client_events_fd(const struct zizq_client *client);
 // workers. No callback ever runs: the host reads events on its own thread.
 //
 // On `ZIZQ_OK`, `*out` is an array in the client's document format (empty
-// after a timeout), oldest first, of maps: `time_ms` (milliseconds since
+// after a timeout or `zizq_client_events_wakeup`), oldest first, of maps: `time_ms` (milliseconds since
 // the Unix epoch), `level` (`"debug"`, `"info"`, `"warn"`, `"error"`),
 // `area` (`"transport"`, `"take"`, `"worker"`, `"events"`), `kind` (stable,
 // e.g. `"reconnect_scheduled"`; see the README for the list), `message`
@@ -1106,6 +1108,16 @@ enum zizq_status zizq_client_next_events(const struct zizq_client *client,
                                          int64_t timeout_ms,
                                          struct zizq_buf *out,
                                          struct zizq_error **err);
+
+// Make the current (or next) `zizq_client_next_events` on this client (or
+// any handle of it) return at once, with the events queued, possibly none;
+// the events descriptor is readable until then. For the thread that
+// forwards events to a host's logger: how it is told to stop. Any thread.
+// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+// fork child. No `err` argument: those statuses say all there is to say.
+// # Safety
+// `client` is NULL or a live client.
+enum zizq_status zizq_client_events_wakeup(const struct zizq_client *client);
 
 // The client's figures, as a map in its document format in `*out`, shared
 // by every handle derived from it: `requests` (answered or failed, made by

@@ -12,7 +12,8 @@ use serde_json::Value;
 use std::time::Instant;
 
 /// A descriptor that is readable exactly while `zizq_client_next_events`
-/// would return at once (events are queued, or the client is closed), for
+/// would return at once (events are queued, a wakeup is pending, or the
+/// client is closed), for
 /// `poll`/`epoll`/`select` or an event loop (asyncio `add_reader`, Ruby
 /// `IO#wait_readable`). Never read it or close it: it belongs to the client
 /// and stays valid until the last handle of the client is freed. Every handle
@@ -38,7 +39,7 @@ pub unsafe extern "C" fn zizq_client_events_fd(client: *const zizq_client) -> i3
 /// workers. No callback ever runs: the host reads events on its own thread.
 ///
 /// On `ZIZQ_OK`, `*out` is an array in the client's document format (empty
-/// after a timeout), oldest first, of maps: `time_ms` (milliseconds since
+/// after a timeout or `zizq_client_events_wakeup`), oldest first, of maps: `time_ms` (milliseconds since
 /// the Unix epoch), `level` (`"debug"`, `"info"`, `"warn"`, `"error"`),
 /// `area` (`"transport"`, `"take"`, `"worker"`, `"events"`), `kind` (stable,
 /// e.g. `"reconnect_scheduled"`; see the README for the list), `message`
@@ -71,6 +72,23 @@ pub unsafe extern "C" fn zizq_client_next_events(
         let events = client.observer().events.next(max_events, deadline)?;
         let list = Value::Array(events.iter().map(|e| e.to_value()).collect());
         write_buf(out, client.document(&list));
+        Ok(())
+    })
+}
+
+/// Make the current (or next) `zizq_client_next_events` on this client (or
+/// any handle of it) return at once, with the events queued, possibly none;
+/// the events descriptor is readable until then. For the thread that
+/// forwards events to a host's logger: how it is told to stop. Any thread.
+/// Returns `ZIZQ_OK`, `ZIZQ_E_NULL_ARG` for NULL or `ZIZQ_E_FORKED` in a
+/// fork child. No `err` argument: those statuses say all there is to say.
+/// # Safety
+/// `client` is NULL or a live client.
+#[no_mangle]
+pub unsafe extern "C" fn zizq_client_events_wakeup(client: *const zizq_client) -> zizq_status {
+    boundary(std::ptr::null_mut(), || {
+        // SAFETY: `client` is NULL or a live client (# Safety above).
+        unsafe { client_arg(client) }?.observer().events.wakeup();
         Ok(())
     })
 }

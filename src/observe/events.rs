@@ -78,12 +78,14 @@ struct Queue {
     dropped: u64,
     dropped_total: u64,
     closed: bool,
+    /// `wakeup` was called: the next `next` returns at once.
+    woken: bool,
 }
 
 impl Readiness for Queue {
     /// Exactly while `next` would return at once.
     fn is_ready(&self) -> bool {
-        !self.events.is_empty() || self.dropped > 0 || self.closed
+        !self.events.is_empty() || self.dropped > 0 || self.closed || self.woken
     }
 }
 
@@ -108,6 +110,7 @@ impl Events {
                 dropped: 0,
                 dropped_total: 0,
                 closed: false,
+                woken: false,
             })?,
         })
     }
@@ -149,7 +152,7 @@ impl Events {
     }
 
     /// Up to `max` events (0 = every queued one), waiting until `deadline` (None = no limit) for the
-    /// first; empty after the deadline. Events dropped since the last call
+    /// first; empty after the deadline or a `wakeup`. Events dropped since the last call
     /// come first, as one `events.dropped` warning. Once the client is closed
     /// and every event read: `ZIZQ_E_CLOSED`.
     pub fn next(&self, max: usize, deadline: Option<Instant>) -> Result<Vec<Event>> {
@@ -174,9 +177,18 @@ impl Events {
             if !out.is_empty() {
                 return Some(Ok(out));
             }
-            q.closed.then(|| Err(Error::closed()))
+            if q.closed {
+                return Some(Err(Error::closed()));
+            }
+            std::mem::take(&mut q.woken).then(|| Ok(Vec::new()))
         });
         found.unwrap_or_else(|| Ok(Vec::new()))
+    }
+
+    /// Make the current (or next) `next` return at once, with what is queued
+    /// (possibly nothing): how a reader thread is told to stop.
+    pub fn wakeup(&self) {
+        self.queue.update(|q| q.woken = true);
     }
 
     /// The client closed: readers return what is queued, then `ZIZQ_E_CLOSED`.
