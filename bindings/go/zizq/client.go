@@ -143,20 +143,13 @@ func NewClient(url string, opts ...Option) (*Client, error) {
 	}
 	// libzizq's events go to the logger from a goroutine of their own, on
 	// a derived handle, so that the Client can still be collected.
-	var d *C.zizq_client
-	if st := C.zizq_client_derive(h, &d, &cerr); st != C.ZIZQ_OK {
-		C.zizq_client_free(h)
-		return nil, newError("NewClient", st, cerr)
-	}
-	stop, err := newEventStop()
+	pump, err := startEventPump(h, o.logger)
 	if err != nil {
-		C.zizq_client_free(d)
 		C.zizq_client_free(h)
-		return nil, goError("NewClient", StatusResource, "cannot create the events pipe: %v", err)
+		return nil, err
 	}
-	go pumpEvents(d, o.logger, stop)
 	runtime.SetFinalizer(c, func(c *Client) {
-		stop.stop()
+		pump.stop()
 		C.zizq_client_free(c.h)
 	})
 	return c, nil

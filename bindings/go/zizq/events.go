@@ -1,14 +1,7 @@
 package zizq
 
 /*
-#include <poll.h>
 #include "zizq.h"
-
-// Block until either descriptor is readable (the events pump's only wait).
-static void zizq_go_wait_either(int a, int b) {
-	struct pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
-	poll(fds, 2, -1);
-}
 */
 import "C"
 
@@ -19,7 +12,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -107,47 +99,53 @@ var slogLevels = map[string]slog.Level{
 	"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError,
 }
 
-// eventStop ends an events pump: the pump waits on the events descriptor
-// and on a pipe that stop writes to, so an idle client's pump sleeps until
-// something happens.
-type eventStop struct {
-	once      sync.Once
-	stopped   atomic.Bool
-	wakeRead  int
-	wakeWrite int
+// eventPump forwards the events of a client, through a derived handle it
+// owns, from a goroutine of its own. It waits for events without a time
+// limit, so an idle client's pump sleeps until something happens; stop (the
+// Client was collected) ends the wait with zizq_client_events_wakeup.
+type eventPump struct {
+	mu      sync.Mutex
+	d       *C.zizq_client // nil once the pump freed it
+	stopped atomic.Bool
+	done    chan struct{} // closed when the pump has ended
 }
 
-func newEventStop() (*eventStop, error) {
-	var fds [2]int
-	if err := syscall.Pipe2(fds[:], syscall.O_CLOEXEC); err != nil {
-		return nil, err
+// startEventPump starts a pump on a handle derived from h.
+func startEventPump(h *C.zizq_client, logger *slog.Logger) (*eventPump, error) {
+	var d *C.zizq_client
+	var cerr *C.zizq_error
+	if st := C.zizq_client_derive(h, &d, &cerr); st != C.ZIZQ_OK {
+		return nil, newError("NewClient", st, cerr)
 	}
-	return &eventStop{wakeRead: fds[0], wakeWrite: fds[1]}, nil
+	p := &eventPump{d: d, done: make(chan struct{})}
+	go p.run(logger)
+	return p, nil
 }
 
-// stop wakes the pump, which then returns. Never blocks; idempotent.
-func (s *eventStop) stop() {
-	s.once.Do(func() {
-		s.stopped.Store(true)
-		_, _ = syscall.Write(s.wakeWrite, []byte{1}) // EPIPE once the pump is gone
-		_ = syscall.Close(s.wakeWrite)
-	})
+// stop ends the pump soon. Never blocks for long; idempotent.
+func (p *eventPump) stop() {
+	p.stopped.Store(true)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.d != nil {
+		C.zizq_client_events_wakeup(p.d)
+	}
 }
 
-// pumpEvents logs the events of the client behind d (a derived handle it
-// owns and frees) until the client is closed, or s is stopped (the Client
-// was collected). It holds no reference to the Client.
-func pumpEvents(d *C.zizq_client, logger *slog.Logger, s *eventStop) {
-	defer C.zizq_client_free(d)
-	defer syscall.Close(s.wakeRead) // the write end is stop's to close
-	fd := C.zizq_client_events_fd(d)
-	for !s.stopped.Load() {
-		C.zizq_go_wait_either(fd, C.int(s.wakeRead))
-		if s.stopped.Load() {
-			return
-		}
+// run logs events until the client is closed or the pump is stopped, then
+// frees the handle. It holds no reference to the Client.
+func (p *eventPump) run(logger *slog.Logger) {
+	d := p.d
+	defer func() {
+		p.mu.Lock()
+		p.d = nil
+		C.zizq_client_free(d)
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	for !p.stopped.Load() {
 		var buf C.zizq_buf
-		if C.zizq_client_next_events(d, 0, 0, &buf, nil) != C.ZIZQ_OK {
+		if C.zizq_client_next_events(d, 0, -1, &buf, nil) != C.ZIZQ_OK {
 			return // closed
 		}
 		var events []event

@@ -137,3 +137,21 @@ func TestLogLevelKeepsQuieterEventsOut(t *testing.T) {
 		}
 	}
 }
+
+// A pump waits for events without a time limit; stop (run when its Client
+// is collected) wakes it, and it ends.
+func TestStoppingAPumpEndsItsWait(t *testing.T) {
+	c := newClient(t, JSON)
+	p, err := startEventPump(c.h, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pump did not end after stop")
+	}
+	p.stop() // idempotent, after the handle was freed
+	must(c.Health(ctxT(t)))(t)
+}

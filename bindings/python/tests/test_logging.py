@@ -30,6 +30,17 @@ class LoggingTests:
         self.assertEqual(self.server.url, record.zizq_fields["url"])
         self.assertIn("connection to", record.getMessage())
 
+    def test_stopping_the_event_thread_ends_its_wait(self):
+        # The thread waits for events without a time limit; stop() (run when
+        # the client is collected) wakes it, and it frees its handle.
+        client = self.new_client()
+        pump = client._events
+        pump.stop()
+        pump._thread.join(5)
+        self.assertFalse(pump._thread.is_alive())
+        self.assertIsNone(pump._handle)
+        self.assertEqual({"status": "ok"}, client.health())  # the client is unaffected
+
     def test_a_reconnect_is_a_warning_with_its_delay(self):
         self.require_own_server()
         handled = queue.Queue()

@@ -107,6 +107,16 @@ class EventsTest < ZizqTest
     worker&.stop
   end
 
+  def test_stopping_a_pump_ends_its_wait
+    # The pump waits for events without a time limit; `stop` (run when its
+    # client is collected) wakes it, and it frees its handle.
+    pump = Zizq::EventPump.new(client.instance_variable_get(:@handle), :msgpack)
+    pump.stop
+    refute_nil pump.instance_variable_get(:@thread).join(5), "the pump's thread ended"
+    assert_nil pump.instance_variable_get(:@handle)
+    assert_equal({ "status" => "ok" }, client.health.transform_keys(&:to_s))
+  end
+
   def test_stats_move
     before = client.stats
     enqueue_job

@@ -1,7 +1,7 @@
 """libzizq's events forwarded to the standard ``logging`` module.
 
-Each client owns one daemon thread that waits on the client's events
-descriptor, reads with ``zizq_client_next_events`` and logs what arrives on
+Each client owns one daemon thread that blocks in
+``zizq_client_next_events`` (the GIL released) and logs what arrives on
 logger ``zizq.<area>`` (``zizq.transport``, ``zizq.take``, ``zizq.worker``,
 ``zizq.events``), children of ``zizq``. The thread uses a derived handle of
 its own, so a client it serves can still be garbage-collected; it ends when
@@ -10,12 +10,10 @@ the client is closed or collected.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import json
 import logging
 import os
-import select
 import threading
 from typing import Any
 
@@ -54,39 +52,37 @@ def log_event(event: dict[str, Any]) -> None:
 
 
 class EventPump:
-    """The thread that reads one client's events and logs them. It waits on
-    the events descriptor and on a pipe of its own, which ``stop`` writes
-    to: an idle client's thread sleeps until something happens."""
+    """The thread that reads one client's events and logs them. It blocks
+    in ``zizq_client_next_events``; ``stop`` ends the wait with
+    ``zizq_client_events_wakeup``, so an idle client's thread sleeps until
+    something happens."""
 
     def __init__(self, client_handle: int | None) -> None:
         out = ctypes.c_void_p()
         errors.call(lib.zizq_client_derive, client_handle, ctypes.byref(out))
-        self._handle = out.value
+        self._handle: int | None = out.value
         self._pid = os.getpid()
         self._stop = threading.Event()
-        self._wake_read, self._wake_write = os.pipe()
+        # Guards the handle: the thread frees it when it ends, and stop()
+        # must not wake a freed handle.
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="zizq-events", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         """Stop soon (the events still queued are logged first when the
-        client was closed). Never blocks."""
-        if not self._stop.is_set():
-            self._stop.set()
-            with contextlib.suppress(OSError):  # the thread is gone already
-                os.write(self._wake_write, b"x")
-            os.close(self._wake_write)
+        client was closed). Never blocks for long."""
+        self._stop.set()
+        with self._lock:
+            if self._handle is not None and os.getpid() == self._pid:
+                lib.zizq_client_events_wakeup(self._handle)
 
     def _run(self) -> None:
         handle = self._handle
-        ready = select.poll()
-        ready.register(lib.zizq_client_events_fd(handle), select.POLLIN)
-        ready.register(self._wake_read, select.POLLIN)
         try:
             while not self._stop.is_set():
-                ready.poll()
                 out = Buf()
-                status = lib.zizq_client_next_events(handle, 0, 0, ctypes.byref(out), None)
+                status = lib.zizq_client_next_events(handle, 0, -1, ctypes.byref(out), None)
                 if status != _native.OK:
                     return  # closed (or a fork child's inherited handle)
                 for event in json.loads(take_buf(out) or b"[]"):
@@ -94,6 +90,7 @@ class EventPump:
         except Exception:  # noqa: BLE001 - logging must never kill the host
             logging.getLogger("zizq.events").exception("zizq event forwarding stopped")
         finally:
-            os.close(self._wake_read)  # the write end is stop()'s to close
-            if os.getpid() == self._pid:
-                lib.zizq_client_free(handle)
+            with self._lock:
+                self._handle = None
+                if os.getpid() == self._pid:
+                    lib.zizq_client_free(handle)

@@ -14,11 +14,12 @@ module Zizq
   end
 
   # Forwards one client's events to Zizq.logger from a thread of its own,
-  # which waits on the events descriptor (and on a pipe that `stop` writes
-  # to, so an idle client's thread sleeps until something happens) and
-  # reads them with zizq_client_next_events on a derived handle: the client
-  # can still be garbage-collected, which stops the thread, as closing the
-  # client does (after the last events).
+  # which waits on the events descriptor in Ruby (interruptible: the thread
+  # can be killed at exit) and reads them with zizq_client_next_events on a
+  # derived handle, so the client can still be garbage-collected. `stop`
+  # (when the client is collected) ends the wait with
+  # zizq_client_events_wakeup; closing the client ends it after the last
+  # events. An idle client's thread sleeps until something happens.
   class EventPump
     SEVERITIES = {
       "debug" => Logger::DEBUG, "info" => Logger::INFO,
@@ -28,23 +29,23 @@ module Zizq
     def initialize(client_handle, format)
       @format = format
       @stop = false
-      @wake_reader, @wake_writer = IO.pipe
-      handle = NativeCall.handle(:zizq_client_derive, :zizq_client_free, client_handle)
-      @thread = Thread.new { run(handle) }
+      # Guards the handle: the thread frees it when it ends, and `stop` must
+      # not wake a freed handle.
+      @lock = Mutex.new
+      @handle = NativeCall.handle(:zizq_client_derive, :zizq_client_free, client_handle)
+      @thread = Thread.new { run(@handle) }
       @thread.name = "zizq-events"
     end
 
-    # Stop soon. Never blocks; usable as a finalizer (it holds no client).
+    # Stop soon. Never blocks for long; usable as a finalizer (it holds no
+    # client).
     def stop(*)
-      return if @stop
-
       @stop = true
-      begin
-        @wake_writer.write_nonblock("x", exception: false)
-      rescue IOError, SystemCallError
-        nil # the thread is gone already
-      end
-      @wake_writer.close
+      # Run as a finalizer on the forwarding thread itself while it frees its
+      # handle: it is ending anyway.
+      return if @lock.owned?
+
+      @lock.synchronize { Native.zizq_client_events_wakeup(@handle) if @handle }
     end
 
     # The message one event is logged with: its text, then its kind and
@@ -59,7 +60,7 @@ module Zizq
     def run(handle)
       events = IO.for_fd(Native.zizq_client_events_fd(handle), autoclose: false)
       until @stop
-        IO.select([events, @wake_reader])
+        events.wait_readable
         break if @stop
 
         buf = Native::Buf.new
@@ -79,8 +80,10 @@ module Zizq
     rescue StandardError => e
       Zizq.logger&.add(Logger::ERROR, "event forwarding stopped: #{e.class}: #{e.message}", "zizq")
     ensure
-      @wake_reader.close # the write end is stop's to close
-      handle.free
+      @lock.synchronize do
+        @handle = nil
+        handle.free
+      end
     end
 
     def log(event)
