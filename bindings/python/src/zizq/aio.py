@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, overload
 
 from . import _codec, _native, _wire, errors
 from ._native import Completion, lib
-from .client import Client, _batch_documents, _free_handle
+from .client import Client, _batch_documents, _free_handle, _TakeStream
 from .resources import Job
 from .worker import failure_report, resolve, worker_options
 
@@ -401,24 +401,19 @@ class AsyncClient(Client):
 
     async def _take_async(self, options: bytes) -> AsyncGenerator[Job, None]:
         loop = self._bind()
-        out = ctypes.c_void_p()
         # On the deferred client the stream connects in the background: this
         # returns at once, and a refusal comes from zizq_take_next.
-        errors.call(lib.zizq_take_open, self._deferred, options, len(options), ctypes.byref(out))
-        stream = out.value
+        stream = _TakeStream(self._deferred, options)
         try:
-            fd = lib.zizq_take_fd(stream)
             while True:
-                await _readable(loop, fd)
-                batch = ctypes.c_void_p()
-                status = errors.call(lib.zizq_take_next, stream, 0, 0, ctypes.byref(batch),
-                                     expected=(_native.E_STREAM_ENDED, _native.E_CLOSED))
-                if status != _native.OK:
+                await _readable(loop, stream.fd)
+                documents = stream.take_documents()
+                if documents is None:
                     return
-                for data in _batch_documents(batch.value):
+                for data in documents:
                     yield Job(self, self._decode(data))
         finally:
-            lib.zizq_take_free(stream)
+            stream.free()
 
 
 class AsyncWorker:

@@ -79,24 +79,30 @@ def _batch_documents(pointer: int | None) -> list[bytes]:
 
 
 class _TakeStream:
-    """One open ``GET /jobs/take`` stream of libzizq, read by one thread."""
+    """One open ``GET /jobs/take`` stream of libzizq, read by one thread (or
+    one event loop: zizq.AsyncClient waits on ``fd`` itself, then calls
+    ``take_documents``)."""
 
     def __init__(self, client_handle: int | None, options: bytes) -> None:
         out = ctypes.c_void_p()
         errors.call(lib.zizq_take_open, client_handle, options, len(options), ctypes.byref(out))
         self.handle: int | None = out.value
-        # The stream's readiness descriptor: waiting on it here rather than
-        # inside libzizq keeps the main thread responsive to signals
-        # (KeyboardInterrupt interrupts the poll).
+        #: The stream's readiness descriptor: waiting on it here rather than
+        #: inside libzizq keeps the main thread responsive to signals
+        #: (KeyboardInterrupt interrupts the poll).
+        self.fd: int = lib.zizq_take_fd(self.handle)
         self._ready = select.poll()
-        self._ready.register(lib.zizq_take_fd(self.handle), select.POLLIN)
+        self._ready.register(self.fd, select.POLLIN)
 
     def next_documents(self) -> list[bytes] | None:
         """Job documents received so far (possibly none after a wakeup), or
         None once the stream is over: ended by the server, or closed. Waits
-        on the stream's descriptor, then takes what is
-        there without blocking."""
+        on the stream's descriptor, then takes what is there."""
         self._ready.poll()
+        return self.take_documents()
+
+    def take_documents(self) -> list[bytes] | None:
+        """As ``next_documents``, without waiting."""
         out = ctypes.c_void_p()
         status = errors.call(lib.zizq_take_next, self.handle, 0, 0, ctypes.byref(out),
                              expected=(_native.E_STREAM_ENDED, _native.E_CLOSED))
