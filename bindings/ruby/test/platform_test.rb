@@ -39,6 +39,30 @@ class PlatformTest < ZizqTest
     assert_nil taking.value
   end
 
+  # At exit Ruby kills threads that are in their ensure blocks, where the
+  # library's handles are freed. An interrupt between FFI's release of a
+  # pointer and its disarming of the finalizer made the finalizer free the
+  # handle a second time (a crash at exit, about one run in sixty of the
+  # Ruby worker benchmark). NativeCall.free holds such interrupts until the
+  # release is complete.
+  def test_an_interrupted_free_still_disarms_the_finalizer
+    started = Queue.new
+    releases = 0
+    releaser = lambda do |_pointer|
+      releases += 1
+      started << true
+      sleep 0.2 # the interrupt arrives here
+    end
+    pointer = FFI::AutoPointer.new(FFI::Pointer.new(0x1000), releaser)
+    freeing = Thread.new { Zizq::NativeCall.free(pointer) }
+    freeing.report_on_exception = false
+    started.pop
+    freeing.raise(Interrupt)
+    assert_raises(Interrupt) { freeing.join }
+    assert_equal 1, releases
+    refute pointer.autorelease?, "the finalizer would release the pointer again"
+  end
+
   def test_fork_refuses_parent_handles_and_allows_new_clients
     skip "fork is not available" unless Process.respond_to?(:fork)
 

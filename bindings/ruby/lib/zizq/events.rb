@@ -80,9 +80,14 @@ module Zizq
     rescue StandardError => e
       Zizq.logger&.add(Logger::ERROR, "event forwarding stopped: #{e.class}: #{e.message}", "zizq")
     ensure
-      @lock.synchronize do
-        @handle = nil
-        handle.free
+      # At exit Ruby kills this thread in its wait, and may interrupt it
+      # again here: nothing may come between freeing the handle and
+      # forgetting it.
+      Thread.handle_interrupt(Object => :never) do
+        @lock.synchronize do
+          @handle = nil
+          NativeCall.free(handle)
+        end
       end
     end
 

@@ -81,5 +81,15 @@ module Zizq
       status(function, *args, out)
       FFI::AutoPointer.new(out.read_pointer, Native.method(free_function))
     end
+
+    # Release a handle from `handle` now rather than when collected.
+    # FFI's AutoPointer#free calls the release function and only then
+    # disarms its finalizer; an asynchronous interrupt landing in between
+    # (Thread#kill of a thread in its ensure at exit, Thread#raise, Ctrl+C)
+    # would leave it armed, and the finalizer would free the handle a second
+    # time. Such interrupts wait until the release is complete.
+    def self.free(handle)
+      Thread.handle_interrupt(Object => :never) { handle.free }
+    end
   end
 end

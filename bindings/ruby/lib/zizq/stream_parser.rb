@@ -32,7 +32,7 @@ module Zizq
 
     # Release the native parser now rather than when collected.
     def free
-      @handle.free
+      NativeCall.free(@handle)
     end
 
     private

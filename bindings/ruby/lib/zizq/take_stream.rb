@@ -26,7 +26,7 @@ module Zizq
 
     # Release the native stream; only once nothing else uses it.
     def free
-      @handle.free
+      NativeCall.free(@handle)
     end
   end
 end
