@@ -4,6 +4,8 @@
     report.py state URL                       print the test server's control state (JSON)
     report.py record RUNS BEFORE AFTER K=V..  append one run to RUNS (JSON lines), print a summary
     report.py table RUNS MODE FORMAT          print the table of MODE and FORMAT from RUNS
+                                              (libzizq's C worker against the official client,
+                                              then each shim's worker that ran against both)
     report.py legend                          print what the columns mean
 
 A record holds the client's figures (K=V: mode, spec, format, client, jobs,
@@ -18,6 +20,10 @@ import sys
 import urllib.request
 
 CLIENTS = ("libzizq", "official")
+# Workers of the language shims (bindings/*), each run the same way as
+# examples-c/throughput.c; compared with the official client in a table of
+# their own.
+SHIMS = ("python", "ruby", "go")
 
 # Request kinds shown in every table, even at 0, so the two clients' ways of
 # enqueuing, scanning, taking and acknowledging line up; any other kind a run
@@ -91,8 +97,8 @@ def record(runs, before_path, after_path, pairs):
 def table(runs_path, mode, fmt):
     with open(runs_path) as f:
         runs = [r for r in map(json.loads, f) if r["mode"] == mode and r["format"] == fmt]
-    by_client = {c: [r for r in runs if r["client"] == c] for c in CLIENTS}
-    if not all(by_client.values()):
+    by_client = {c: [r for r in runs if r["client"] == c] for c in CLIENTS + SHIMS}
+    if not all(by_client[c] for c in CLIENTS):
         fail(f"no runs of both clients for {mode} {fmt} in {runs_path}")
     first = runs[0]
 
@@ -143,12 +149,42 @@ def table(runs_path, mode, fmt):
             if r["completion_commits"] else 0,
             1,
         )
+    shims = [s for s in SHIMS if by_client[s]]
+    if shims:
+        shim_table(shims, med)
+
+
+def shim_table(shims, med):
+    """Each shim's worker against the official client: throughput, client
+    CPU and ack requests (the libzizq worker under the shim is the same)."""
+    print()
+    print("shim workers (bindings/*/bench, the same steps)  " + "  ".join(
+        f"{s:>9} {s + '/off':>9}" for s in shims))
+    rows = (
+        ("dequeue jobs/s", lambda r: r["dequeue"], 0),
+        ("client CPU us/job, user", lambda r: r["user"] * 1e6 / r["jobs"], 1),
+        ("client CPU us/job, sys", lambda r: r["sys"] * 1e6 / r["jobs"], 1),
+        ("client CPU us/job, total", lambda r: (r["user"] + r["sys"]) * 1e6 / r["jobs"], 1),
+        ("ack requests / 1,000 jobs",
+         lambda r: r["by_kind"].get("POST /jobs/success", 0) * 1000 / r["jobs"], 1),
+    )
+    for name, value, digits in rows:
+        official = med("official", value)
+        cells = []
+        for shim in shims:
+            mine = med(shim, value)
+            rel = f"{mine / official:.2f}x" if official > 0 else "-"
+            cells.append(f"{mine:9.{digits}f} {rel:>9}")
+        print(f"{name:<48}" + "  ".join(cells))
 
 
 LEGEND = """\
 Columns: the median over the measured runs of each client; the ratio is
 libzizq/official (> 1 favours libzizq for jobs/s, < 1 for CPU, RSS, requests
-and commits). Client CPU is that client process's own user and system time
+and commits). The shim workers' table gives each shim's figure and its
+ratio to the official client's (python: zizq.Worker, ruby: Zizq::Worker,
+go: zizq.Worker.Run, CONCURRENCY threads or goroutines each); their CPU
+includes starting the interpreter. Client CPU is that client process's own user and system time
 for a whole run (start-up, cleanup, enqueue, scan, dequeue) divided by
 JOB_COUNT; each job is enqueued, scanned and dequeued once. Server CPU
 (10 ms ticks) and server requests (by route, from the control API's

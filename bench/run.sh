@@ -17,7 +17,9 @@
 # untimed run of each client per mode and format before the measured ones),
 # SKIP_BUILD (0), MEMORY_JOBS (1000000), THROUGHPUT_C
 # (examples-c/throughput.c: the C program run as the libzizq side; point it
-# at a variant to compare).
+# at a variant to compare), SHIMS ("python ruby go": the shims' workers,
+# bindings/*/bench, run the same way and tabled against the official client;
+# "" for none).
 set -euo pipefail
 shopt -s inherit_errexit  # a failure inside $(run_once ...) stops the bench
 
@@ -36,6 +38,7 @@ COST_PROFILE="${COST_PROFILE:-reference}"
 WARMUP="${WARMUP:-1}"
 MEMORY_JOBS="${MEMORY_JOBS:-1000000}"
 THROUGHPUT_C="${THROUGHPUT_C:-examples-c/throughput.c}"
+SHIMS="${SHIMS-python ruby go}"
 CC="${CC:-cc}"
 CARGO="${CARGO:-cargo}"
 
@@ -45,6 +48,8 @@ LIBZIZQ_BIN="$OUT/throughput"
 MEMORY_BIN="$OUT/memory"
 OFFICIAL_DIR="$ROOT/bench/official"
 OFFICIAL_BIN="$OFFICIAL_DIR/target/release/throughput"
+GO_BIN="$OUT/throughput-go"
+STAGE="$ROOT/target/stage"
 REPORT=(python3 "$ROOT/bench/report.py")
 RUNS="$OUT/runs.jsonl"
 
@@ -52,6 +57,12 @@ case "$MODE" in
   throughput|memory) ;;
   *) echo "usage: bench/run.sh [throughput|memory]" >&2; exit 2 ;;
 esac
+for s in $SHIMS; do
+  case "$s" in
+    python|ruby|go) ;;
+    *) echo "bench/run.sh: SHIMS: unknown shim '$s' (python, ruby, go)" >&2; exit 2 ;;
+  esac
+done
 for m in $MODES; do
   case "$m" in
     instant|reference) ;;
@@ -77,6 +88,16 @@ build() {
     log "== building bench/official (zizq $(sed -n '/^name = "zizq"$/{n;s/version = "\(.*\)"/\1/p}' "$OFFICIAL_DIR/Cargo.lock"), release)"
     CARGO_TARGET_DIR="$OFFICIAL_DIR/target" \
       "$CARGO" build --release --quiet --locked --manifest-path "$OFFICIAL_DIR/Cargo.toml"
+    if [[ " $SHIMS " == *" go "* ]]; then
+      # The Go package links through pkg-config, as for users: against the
+      # staged install, run with the build's libzizq.so.MAJOR (the rpath),
+      # like the C program.
+      log "== building bindings/go/bench/throughput"
+      make -C "$ROOT" --no-print-directory -s stage CARGO="$CARGO" >/dev/null
+      (cd "$ROOT/bindings/go" &&
+        PKG_CONFIG_PATH="$STAGE/lib/pkgconfig" CGO_LDFLAGS="-Wl,-rpath,$ROOT/target/release" \
+          go build -o "$GO_BIN" ./bench/throughput)
+    fi
   fi
 }
 
@@ -128,8 +149,14 @@ server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
 # Client CPU is that process's alone, user and sys (bash's `time` keyword:
 # getrusage of the waited-for child; the server is not a child of it).
 run_once() {
-  local runs="$1" mode="$2" format="$3" client="$4" prog="$LIBZIZQ_BIN" tmp rates
-  [ "$client" = official ] && prog="$OFFICIAL_BIN"
+  local runs="$1" mode="$2" format="$3" client="$4" tmp rates prog
+  case "$client" in
+    libzizq) prog=("$LIBZIZQ_BIN") ;;
+    official) prog=("$OFFICIAL_BIN") ;;
+    python) prog=(python3 "$ROOT/bindings/python/bench/worker_throughput.py") ;;
+    ruby) prog=(ruby "$ROOT/bindings/ruby/bench/worker_throughput.rb") ;;
+    go) prog=("$GO_BIN") ;;
+  esac
   tmp="$(mktemp -d)"
   local TIMEFORMAT='%3U %3S %3R'
   # GNU time, when installed, only adds the client's peak RSS (%M, KiB).
@@ -140,8 +167,9 @@ run_once() {
   ticks0="$(server_ticks)"
   if ! { time "${rss[@]}" env ZIZQ_URL="$ZIZQ_URL" ZIZQ_FORMAT="$format" JOB_COUNT="$JOB_COUNT" \
            CONCURRENCY="$CONCURRENCY" PREFETCH="$PREFETCH" \
-           "$prog" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"; then
-    log "$prog failed:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1
+           ZIZQ_LIB="${ZIZQ_LIB:-$ROOT/target/release/libzizq.so}" \
+           "${prog[@]}" >"$tmp/out" 2>"$tmp/err"; } 2>"$tmp/time"; then
+    log "${prog[*]} failed:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1
   fi
   local srv_cpu
   srv_cpu="$(awk -v a="$ticks0" -v b="$(server_ticks)" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')"
@@ -151,11 +179,11 @@ run_once() {
     /^Scanned [0-9]+ jobs/  { s = $0; sub(/.*\(/, "", s); sub(/ .*/, "", s) }
     /^Dequeued [0-9]+ jobs/ { d = $0; sub(/.*\(/, "", d); sub(/ .*/, "", d); n = $2 }
     END { if (e == "" || s == "" || d == "") exit 1; print e, s, d, n }' "$tmp/out")" || {
-    log "$prog: unexpected output:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1; }
+    log "${prog[*]}: unexpected output:"; cat "$tmp/out" "$tmp/err" >&2; rm -rf "$tmp"; exit 1; }
   local enq scan deq n user sys real maxrss=0
   read -r enq scan deq n <<<"$rates"
   if [ "$n" != "$JOB_COUNT" ]; then
-    log "$prog: dequeued $n of $JOB_COUNT jobs"; rm -rf "$tmp"; exit 1
+    log "${prog[*]}: dequeued $n of $JOB_COUNT jobs"; rm -rf "$tmp"; exit 1
   fi
   read -r user sys real <"$tmp/time"
   [ -s "$tmp/rss" ] && maxrss="$(tail -1 "$tmp/rss")"
@@ -178,7 +206,7 @@ throughput() {
       # Warm-up: the first run on a fresh server (or in a new format) is
       # slower for whoever happens to go first; it is not counted.
       for ((r = 1; r <= WARMUP; r++)); do
-        for client in libzizq official; do
+        for client in libzizq official $SHIMS; do
           run_once /dev/null "$mode" "$format" "$client" >/dev/null
         done
       done
@@ -187,7 +215,7 @@ throughput() {
         # server that has just been warmed up (or fragmented) by the other.
         local order="libzizq official"
         (( r % 2 == 0 )) && order="official libzizq"
-        for client in $order; do
+        for client in $order $SHIMS; do
           local summary
           summary="$(run_once "$RUNS" "$mode" "$format" "$client")"
           log "$(printf '   %-9s %-7s run %d/%d %-8s %s' "$mode" "$format" "$r" "$REPEAT" "$client" "$summary")"
