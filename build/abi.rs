@@ -25,6 +25,17 @@ const OPTION_DOCS: &[(&str, &str)] = &[
     ("worker", "WorkerOptionsDoc"),
     ("completion_queue", "CompletionQueueOptionsDoc"),
 ];
+/// Exports that report errors yet never wait: they queue work or read local
+/// state. Every other export that takes a `zizq_error **` or a timeout may
+/// wait (on the server, a timeout or another thread), and the description
+/// says so (`"waits": true`): the shims release their interpreter's lock
+/// around those calls only, since releasing it costs a thread switch.
+const AT_ONCE: &[&str] = &[
+    "zizq_worker_ack",
+    "zizq_worker_nack",
+    "zizq_worker_stats",
+    "zizq_client_stats",
+];
 /// The struct serialized by `zizq_worker_stats`.
 const STATS: &str = "WorkerStats";
 /// The struct serialized by `zizq_client_stats`.
@@ -51,6 +62,12 @@ pub fn describe(dir: &Path) -> String {
         let ast = syn::parse_file(&text)
             .unwrap_or_else(|e| panic!("{}: cannot parse: {e}", file.display()));
         visit(&ast.items, &mut found);
+    }
+    for name in AT_ONCE {
+        assert!(
+            found.functions.contains_key(*name),
+            "AT_ONCE names `{name}`, which is not an export"
+        );
     }
     let statuses = statuses(&found);
     let named = |name: &str| -> Value {
@@ -186,7 +203,12 @@ fn visit(items: &[Item], found: &mut Found) {
                     syn::ReturnType::Default => "void".to_string(),
                     syn::ReturnType::Type(_, ty) => c_type(ty),
                 };
-                let value = json!({"name": name, "returns": returns, "args": args});
+                let waits = !AT_ONCE.contains(&name.as_str())
+                    && args.iter().any(|a| {
+                        a["type"] == "zizq_error **"
+                            || a["name"].as_str().is_some_and(|n| n.contains("timeout"))
+                    });
+                let value = json!({"name": name, "returns": returns, "args": args, "waits": waits});
                 found.functions.insert(name, value);
             }
             _ => {}

@@ -38,11 +38,7 @@ impl JobSink for Sink<'_> {
         h.jobs.extend(jobs);
         drop(h);
         add(&self.inner.counters.taken, n as u64);
-        if n == 1 {
-            self.inner.handout.notify_one();
-        } else {
-            self.inner.handout.notify_all();
-        }
+        self.inner.handout.notify(n);
     }
 }
 

@@ -21,7 +21,16 @@ class AbiTest < Minitest::Test
     end.uniq - ["zizq_status"]
     refute_empty called
     assert_empty called - FUNCTIONS.keys, "called but not in libzizq's ABI"
-    Zizq::Native::AT_ONCE.each { |name| assert_includes FUNCTIONS.keys, name }
+  end
+
+  # Which calls release the GVL comes from the description (`waits`).
+  def test_the_description_says_which_calls_wait
+    %w[zizq_health zizq_worker_next zizq_take_next zizq_completion_queue_next].each do |name|
+      assert FUNCTIONS.fetch(name).fetch("waits"), name
+    end
+    %w[zizq_worker_ack zizq_batch_len zizq_error_free].each do |name|
+      refute FUNCTIONS.fetch(name).fetch("waits"), name
+    end
   end
 
   def test_every_kind_of_failure_has_an_exception_class

@@ -1,9 +1,15 @@
 """The C API of libzizq (include/zizq.h), loaded with ctypes.
 
-The library is loaded with ``ctypes.CDLL``: ctypes releases the GIL around
-every foreign call made through a ``CDLL`` (only ``PyDLL`` keeps it), so a
-thread waiting in libzizq (a slow request, a take stream, a worker waiting
-for jobs) never stops the other Python threads.
+The library is loaded twice. Through ``ctypes.CDLL`` ctypes releases the GIL
+around a call, so a thread waiting in libzizq (a slow request, a take
+stream, a worker waiting for jobs) never stops the other Python threads:
+``lib`` declares there every function the library describes as one that
+may wait (``waits``). The others return at once (getters, frees, queueing
+an ack), and releasing the GIL around them would only hand it to another
+thread and back, two thread switches: ``lib`` declares them through
+``ctypes.PyDLL``, which keeps the GIL. ``held`` declares every function
+that way, for a call that cannot wait because of its arguments (a zero
+timeout).
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ def library_path() -> str:
 PATH = library_path()
 try:
     lib = ctypes.CDLL(PATH)
+    held = ctypes.PyDLL(PATH)
 except OSError as exc:
     raise LibraryError(f"cannot load libzizq from {PATH!r}: {exc}") from exc
 
@@ -193,9 +200,12 @@ def _declare() -> list[str]:
         except KeyError:
             undeclared.append(function["name"])
             continue
-        declared = getattr(lib, function["name"])
-        declared.restype = restype
-        declared.argtypes = argtypes
+        for library in (lib, held):
+            declared = getattr(library, function["name"])
+            declared.restype = restype
+            declared.argtypes = argtypes
+        if not function["waits"]:
+            setattr(lib, function["name"], getattr(held, function["name"]))
     return undeclared
 
 

@@ -102,12 +102,6 @@ module Zizq
       layout(*Native.layout_of("zizq_completion"))
     end
 
-    # Calls that may wait (on the network, a stream, a worker) release the
-    # GVL: they are the ones that report failures through a `zizq_error **`,
-    # except those below, which only queue work or read local state and
-    # return at once on every job (releasing the GVL would only add cost).
-    AT_ONCE = %w[zizq_worker_ack zizq_worker_nack zizq_worker_stats zizq_client_stats].freeze
-
     # Attach every function the library describes; the names of those with
     # a C type this binding cannot spell are left in UNATTACHED (a test
     # checks that there are none).
@@ -119,8 +113,10 @@ module Zizq
       returns = ffi_type(function.fetch("returns"), returned: true)
       next name if types.include?(nil) || returns.nil?
 
-      fallible = function.fetch("args").any? { |arg| arg.fetch("type") == "zizq_error **" }
-      attach_function name.to_sym, types, returns, blocking: fallible && !AT_ONCE.include?(name)
+      # Calls that may wait (the description's `waits`: on the network, a
+      # stream, a worker) release the GVL; the rest return at once, and
+      # releasing it would only add a thread switch.
+      attach_function name.to_sym, types, returns, blocking: function.fetch("waits")
       nil
     end.freeze
   end
