@@ -12,23 +12,26 @@
 //!   `enqueue_cpu_per_job` more per job it carries;
 //! * a read then waits `read_wait` (off-CPU);
 //! * a state change waits for a group commit of its lane: one thread per
-//!   lane takes whatever has queued up, burns its CPU, waits off-CPU, and
-//!   releases every request of that group at once. Enqueues, take dispatch,
-//!   updates and deletes go through the journal lane (`commit_cpu +
+//!   lane takes whatever has queued up, then commits it holding the one
+//!   writer both lanes share (the real server's store takes one write
+//!   transaction at a time, so dispatch and completion commits wait for
+//!   each other): it burns the commit's CPU, waits off-CPU, and releases
+//!   every request of that group at once. Enqueues, take dispatch, updates
+//!   and deletes go through the journal lane (`commit_cpu +
 //!   commit_cpu_per_job × jobs`, then `commit_wait`); acks and nacks through
 //!   the completion lane, as the real server's completion auto-batcher does
 //!   (`completion_cpu + completion_cpu_per_job × jobs`, then
-//!   `completion_wait + completion_wait_per_job × jobs`). A completion
-//!   commit costs much more than a journal one, so how many acks a client
-//!   packs into each request decides its throughput.
+//!   `completion_wait + completion_wait_per_job × jobs`). Every commit costs
+//!   the writer a fixed time, so a client that splits its acks into many
+//!   small requests delays the dispatch of its next jobs.
 //!
-//! The constants are a first calibration against a real Zizq 0.6.1 server
-//! (testserver/README.md, "Cost profiles", says how close it is and what
-//! it does not reproduce yet).
+//! The constants are calibrated against a real Zizq 0.6.1 server
+//! (testserver/README.md, "Cost profiles", says how close the model comes
+//! and what it does not reproduce).
 
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -78,13 +81,13 @@ impl CostProfile {
         CostProfile {
             request_cpu: US(60),
             enqueue_cpu_per_job: US(15),
-            read_wait: US(330),
+            read_wait: US(100),
             commit_cpu: US(20),
             commit_cpu_per_job: US(8),
-            commit_wait: US(300),
+            commit_wait: US(100),
             completion_cpu: US(20),
             completion_cpu_per_job: US(8),
-            completion_wait: US(760),
+            completion_wait: US(100),
             completion_wait_per_job: US(8),
         }
     }
@@ -201,9 +204,14 @@ impl Cost {
             fixed_wait: profile.completion_wait,
             wait_per_job: profile.completion_wait_per_job,
         };
-        let (journal, journal_counters) = start_lane("zizq-ts-journal", journal_lane)?;
+        // One writer for both lanes: the real server's store takes one
+        // write transaction at a time, so completion commits and dispatch
+        // commits wait for each other.
+        let writer = Arc::new(Mutex::new(()));
+        let (journal, journal_counters) =
+            start_lane("zizq-ts-journal", journal_lane, writer.clone())?;
         let (completions, completion_counters) =
-            start_lane("zizq-ts-completions", completion_lane)?;
+            start_lane("zizq-ts-completions", completion_lane, writer)?;
         let (timer, wakes) = mpsc::channel();
         thread::Builder::new()
             .name("zizq-ts-timer".into())
@@ -283,20 +291,29 @@ struct LaneCost {
     wait_per_job: Duration,
 }
 
-fn start_lane(name: &str, cost: LaneCost) -> Option<(mpsc::Sender<Commit>, Arc<LaneCounters>)> {
+fn start_lane(
+    name: &str,
+    cost: LaneCost,
+    writer: Arc<Mutex<()>>,
+) -> Option<(mpsc::Sender<Commit>, Arc<LaneCounters>)> {
     let (sender, commits) = mpsc::channel();
     let counters = Arc::new(LaneCounters::default());
     let lane = counters.clone();
     thread::Builder::new()
         .name(name.into())
-        .spawn(move || run_lane(cost, commits, &lane))
+        .spawn(move || run_lane(cost, commits, &writer, &lane))
         .ok()?;
     Some((sender, counters))
 }
 
-/// A lane: one group commit at a time; whatever queued up while a commit
-/// ran joins the next.
-fn run_lane(cost: LaneCost, commits: mpsc::Receiver<Commit>, counters: &LaneCounters) {
+/// A lane: one group commit at a time, holding the writer; whatever queued
+/// up while a commit waited for the writer or ran joins the next.
+fn run_lane(
+    cost: LaneCost,
+    commits: mpsc::Receiver<Commit>,
+    writer: &Mutex<()>,
+    counters: &LaneCounters,
+) {
     let times = |per_job: Duration, jobs: usize| {
         per_job.saturating_mul(u32::try_from(jobs).unwrap_or(u32::MAX))
     };
@@ -304,6 +321,7 @@ fn run_lane(cost: LaneCost, commits: mpsc::Receiver<Commit>, counters: &LaneCoun
         let mut group = vec![first];
         group.extend(commits.try_iter());
         let jobs = group.iter().map(|c| c.jobs).sum::<usize>();
+        let held = writer.lock().unwrap_or_else(|p| p.into_inner());
         burn(cost.fixed_cpu.saturating_add(times(cost.cpu_per_job, jobs)));
         let wait = cost
             .fixed_wait
@@ -311,6 +329,7 @@ fn run_lane(cost: LaneCost, commits: mpsc::Receiver<Commit>, counters: &LaneCoun
         if !wait.is_zero() {
             thread::sleep(wait);
         }
+        drop(held);
         counters.commits.fetch_add(1, Ordering::Relaxed);
         counters.changes.fetch_add(jobs as u64, Ordering::Relaxed);
         for commit in group {
@@ -411,6 +430,34 @@ mod tests {
         let (commits, changes) = cost.lane_counts(Lane::Journal);
         assert_eq!(changes, 8);
         assert!(commits <= 2, "{commits} commits for 8 queued changes");
+    }
+
+    #[test]
+    fn the_two_lanes_share_one_writer() {
+        // A journal commit and a completion commit of 100 ms each: with one
+        // writer they run one after the other, whichever goes first.
+        let cost = Arc::new(
+            Cost::start(CostProfile {
+                commit_wait: Duration::from_millis(100),
+                completion_wait: Duration::from_millis(100),
+                ..CostProfile::default()
+            })
+            .unwrap(),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let start = Instant::now();
+        rt.block_on(async {
+            let lanes = [Lane::Journal, Lane::Completions].map(|lane| {
+                let cost = cost.clone();
+                tokio::spawn(async move { cost.commit(lane, 1).await })
+            });
+            for t in lanes {
+                t.await.unwrap();
+            }
+        });
+        assert!(start.elapsed() >= Duration::from_millis(200));
     }
 
     #[test]
