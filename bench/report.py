@@ -158,7 +158,7 @@ def shim_table(shims, med):
     """Each shim's worker against the official client: throughput, client
     CPU and ack requests (the libzizq worker under the shim is the same)."""
     print()
-    print("shim workers (bindings/*/bench, the same steps)  " + "  ".join(
+    print(f"{'shim workers (bindings/*/bench)':<48}" + "  ".join(
         f"{s:>9} {s + '/off':>9}" for s in shims))
     rows = (
         ("dequeue jobs/s", lambda r: r["dequeue"], 0),
@@ -184,7 +184,8 @@ libzizq/official (> 1 favours libzizq for jobs/s, < 1 for CPU, RSS, requests
 and commits). The shim workers' table gives each shim's figure and its
 ratio to the official client's (python: zizq.Worker, ruby: Zizq::Worker,
 go: zizq.Worker.Run, CONCURRENCY threads or goroutines each); their CPU
-includes starting the interpreter. Client CPU is that client process's own user and system time
+includes starting the interpreter.
+Client CPU is that client process's own user and system time
 for a whole run (start-up, cleanup, enqueue, scan, dequeue) divided by
 JOB_COUNT; each job is enqueued, scanned and dequeued once. Server CPU
 (10 ms ticks) and server requests (by route, from the control API's

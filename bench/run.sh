@@ -9,6 +9,8 @@
 #   bench/run.sh            a table per server mode and format (make bench)
 #   bench/run.sh memory     peak RSS of the libzizq worker over 1,000,000 jobs
 #                           (instant server)
+#   bench/run.sh latency    idle request latencies (bench/latency.c), per
+#                           server mode
 #
 # Knobs (environment): MODES ("instant reference"), COST_PROFILE (reference:
 # the --cost-profile spec of the "reference" mode, e.g.
@@ -46,6 +48,7 @@ OUT="$ROOT/bench/target"
 SERVER_BIN="$ROOT/target/release/zizq-testserver"
 LIBZIZQ_BIN="$OUT/throughput"
 MEMORY_BIN="$OUT/memory"
+LATENCY_BIN="$OUT/latency"
 OFFICIAL_DIR="$ROOT/bench/official"
 OFFICIAL_BIN="$OFFICIAL_DIR/target/release/throughput"
 GO_BIN="$OUT/throughput-go"
@@ -54,8 +57,8 @@ REPORT=(python3 "$ROOT/bench/report.py")
 RUNS="$OUT/runs.jsonl"
 
 case "$MODE" in
-  throughput|memory) ;;
-  *) echo "usage: bench/run.sh [throughput|memory]" >&2; exit 2 ;;
+  throughput|memory|latency) ;;
+  *) echo "usage: bench/run.sh [throughput|memory|latency]" >&2; exit 2 ;;
 esac
 for s in $SHIMS; do
   case "$s" in
@@ -82,6 +85,9 @@ build() {
   if [ "$MODE" = memory ]; then
     log "== compiling bench/memory.c"
     "$CC" -O2 -std=c11 -Wall -Wextra -Iinclude bench/memory.c -o "$MEMORY_BIN" "${link[@]}"
+  elif [ "$MODE" = latency ]; then
+    log "== compiling bench/latency.c"
+    "$CC" -O2 -std=c11 -Wall -Wextra -Iinclude bench/latency.c -o "$LATENCY_BIN" "${link[@]}"
   else
     log "== compiling $THROUGHPUT_C"
     "$CC" -O2 -std=c11 -Wall -Wextra -Iinclude "$THROUGHPUT_C" -o "$LIBZIZQ_BIN" "${link[@]}"
@@ -235,5 +241,18 @@ memory() {
     CONCURRENCY="$CONCURRENCY" PREFETCH="$PREFETCH" "$MEMORY_BIN"
 }
 
+# --------------------------------------------------------------- latency
+latency() {
+  for mode in $MODES; do
+    start_server "$mode"
+    env ZIZQ_URL="$ZIZQ_URL" "$LATENCY_BIN"
+    stop_server
+  done
+}
+
 [ "${SKIP_BUILD:-0}" = 1 ] || build
-if [ "$MODE" = memory ]; then start_server instant; memory; else throughput; fi
+case "$MODE" in
+  memory) start_server instant; memory ;;
+  latency) latency ;;
+  *) throughput ;;
+esac

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Alternating rounds on one test server, for calibrating the cost-shaped mode
+# (testserver/README.md, "Calibration") and for A/B comparisons: each round
+# runs the official client's throughput program and each given command, the
+# order rotating from round to round, and prints per run (in command order)
+# the dequeue rate, ack requests and completion and journal commits per
+# 1,000 jobs, then the round's ratios to the official client. The last line
+# gives the median ratio of each command.
+#
+#   bench/rounds.sh ROUNDS [COMMAND...]
+#   bench/rounds.sh 10 bench/target/throughput \
+#       "env LD_LIBRARY_PATH=/path/to/other/lib bench/target/throughput"
+#
+# Environment: COST_PROFILE (reference), JOB_COUNT (20000), CONCURRENCY,
+# PREFETCH (passed through). Run `make bench` (or bench/run.sh) once first:
+# it builds the programs. Every command reads ZIZQ_URL and prints the
+# throughput programs' "Dequeued N jobs in S (R jobs/sec)" line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+ROUNDS="${1:?usage: bench/rounds.sh ROUNDS [COMMAND...]}"
+shift
+COMMANDS=("$ROOT/bench/official/target/release/throughput" "$@")
+JOB_COUNT="${JOB_COUNT:-20000}"
+export JOB_COUNT ZIZQ_LIB="${ZIZQ_LIB:-$ROOT/target/release/libzizq.so}"
+
+coproc SRV { exec "$ROOT/target/release/zizq-testserver" --port 0 --exit-on-stdin-eof \
+  --cost-profile "${COST_PROFILE:-reference}"; }
+SERVER_PID="$SRV_PID"
+trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
+IFS= read -r -t 20 -u "${SRV[0]}" line
+export ZIZQ_URL="${line#listening on }"
+
+# ack requests, completion commits and journal commits so far
+counters() {
+  python3 "$ROOT/bench/report.py" state "$ZIZQ_URL" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print(s["requests_by_kind"].get("POST /jobs/success", 0), s["completion_commits"], s["commits"])'
+}
+
+ratios_file="$(mktemp)"
+trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -f "$ratios_file"' EXIT
+n=${#COMMANDS[@]}
+for ((r = 0; r < ROUNDS; r++)); do
+  rates=() cells=()
+  for ((k = 0; k < n; k++)); do
+    i=$(( (k + r) % n ))
+    read -r acks0 completions0 commits0 < <(counters)
+    # word splitting is wanted: a command may carry arguments
+    # shellcheck disable=SC2086
+    rates[i]="$(${COMMANDS[i]} 2>/dev/null | sed -n 's/^Dequeued .*(\([0-9]*\) jobs\/sec)$/\1/p')"
+    read -r acks1 completions1 commits1 < <(counters)
+    per_k() { echo $(( ($2 - $1) * 1000 / JOB_COUNT )); }
+    cells[i]="$(printf '%6s %3s/%3s/%3s   ' "${rates[i]}" "$(per_k "$acks0" "$acks1")" \
+      "$(per_k "$completions0" "$completions1")" "$(per_k "$commits0" "$commits1")")"
+  done
+  ratios=""
+  for ((i = 1; i < n; i++)); do
+    ratios+="$(awk -v a="${rates[i]}" -v b="${rates[0]}" 'BEGIN { printf "%.2f ", a / b }')"
+  done
+  echo "$(printf '%s' "${cells[@]}")| $ratios"
+  echo "$ratios" >>"$ratios_file"
+done
+echo "(per run: dequeue jobs/s, ack requests/completion commits/journal commits per 1,000 jobs; | each command's dequeue ÷ the official client's)"
+python3 - "$ratios_file" <<'EOF'
+import statistics, sys
+rows = [list(map(float, line.split())) for line in open(sys.argv[1]) if line.strip()]
+print("median ratio to official:", " ".join(f"{statistics.median(col):.2f}" for col in zip(*rows)))
+EOF
