@@ -80,6 +80,20 @@ class AsyncClientTests:
         self.assertEqual((5, 5), (job.priority, updated.priority))
         self.wait_until(lambda: self.client.count_jobs(queue="aio") == 0)
 
+    def test_paging_past_either_end_awaits_to_none(self):
+        self.client.enqueue_bulk(jobs=[{"queue": "aio", "type": "t", "payload": {"n": n}}
+                                       for n in range(3)])
+
+        async def scenario(client):
+            first = await client.list_jobs(queue="aio", limit=2)
+            last = await first.next_page()
+            return first, last, await last.next_page(), await first.prev_page()
+
+        first, last, beyond, before = self.run_async(scenario)
+        self.assertEqual((2, 1), (len(first.jobs), len(last.jobs)))
+        self.assertIsNone(beyond)
+        self.assertIsNone(before)
+
     def test_the_loop_stays_free_while_calls_wait(self):
         self.require_own_server()
         self.server.faults(delay_ms=300)

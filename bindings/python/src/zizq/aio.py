@@ -288,6 +288,11 @@ class AsyncClient(Client):
     def _perform(self, function: Callable[..., int], *args: Any) -> Any:
         return self._start(function, args, lambda done: None)
 
+    def _known(self, value: Any) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        future.set_result(value)
+        return future
+
     def _start(self, function: Callable[..., int], args: tuple[Any, ...],
                result: Callable[[Completion], Any]) -> asyncio.Future[Any]:
         loop = self._bind()
@@ -324,8 +329,9 @@ class AsyncClient(Client):
         is readable)."""
         taken = ctypes.c_size_t()
         while True:
-            status = lib.zizq_completion_queue_next(self._queue, self._completions, _BATCH, 0,
-                                                    ctypes.byref(taken))
+            # A zero timeout cannot wait: the GIL stays held.
+            status = _native.held.zizq_completion_queue_next(self._queue, self._completions,
+                                                             _BATCH, 0, ctypes.byref(taken))
             if status != _native.OK:  # closed, and every call finished
                 if self._loop is not None:
                     self._loop.remove_reader(lib.zizq_completion_queue_fd(self._queue))
@@ -472,8 +478,9 @@ class AsyncWorker:
                 # No more jobs than free handlers: the rest wait in libzizq,
                 # where a shutdown hands them back to the server.
                 free = self._concurrency - len(self._running)
-                status = errors.call(lib.zizq_worker_next, self._handle, max(free, 1), 0,
-                                     ctypes.byref(batch), expected=(_native.E_CLOSED,))
+                # A zero timeout cannot wait: the GIL stays held.
+                status = errors.call(_native.held.zizq_worker_next, self._handle, max(free, 1),
+                                     0, ctypes.byref(batch), expected=(_native.E_CLOSED,))
                 if status != _native.OK:
                     break
                 for data in _batch_documents(batch.value):

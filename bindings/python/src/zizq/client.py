@@ -104,7 +104,8 @@ class _TakeStream:
     def take_documents(self) -> list[bytes] | None:
         """As ``next_documents``, without waiting."""
         out = ctypes.c_void_p()
-        status = errors.call(lib.zizq_take_next, self.handle, 0, 0, ctypes.byref(out),
+        # A zero timeout cannot wait: the GIL stays held.
+        status = errors.call(_native.held.zizq_take_next, self.handle, 0, 0, ctypes.byref(out),
                              expected=(_native.E_STREAM_ENDED, _native.E_CLOSED))
         if status != _native.OK:
             return None
@@ -263,6 +264,11 @@ class Client:
 
     def _perform(self, function: Callable[..., int], *args: Any) -> None:
         errors.call(function, self._handle, *args)
+
+    def _known(self, value: T) -> T:
+        """A result this client has without asking the server (the page
+        after the last one), returned as its calls return results."""
+        return value
 
     # -- jobs --------------------------------------------------------------
 

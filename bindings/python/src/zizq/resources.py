@@ -304,7 +304,8 @@ class Page(Resource, Generic[ItemT]):
     def _follow(self: PageT, name: str) -> PageT | None:
         path = self._link(name)
         if path is None:
-            return None
+            # Awaitable through a zizq.AsyncClient, like the pages it fetches.
+            return cast(Optional[PageT], self.client._known(None))
         return cast(Optional[PageT],
                     _then(self.client.get_path(path), lambda data: type(self)(self.client, data)))
 
