@@ -23,7 +23,7 @@ CLIENTS = ("libzizq", "official")
 # Workers of the language shims (bindings/*), each run the same way as
 # examples-c/throughput.c; compared with the official client in a table of
 # their own.
-SHIMS = ("python", "ruby", "go")
+SHIMS = ("python", "python-async", "ruby", "go")
 
 # Request kinds shown in every table, even at 0, so the two clients' ways of
 # enqueuing, scanning, taking and acknowledging line up; any other kind a run
@@ -159,7 +159,7 @@ def shim_table(shims, med):
     CPU and ack requests (the libzizq worker under the shim is the same)."""
     print()
     print(f"{'shim workers (bindings/*/bench)':<48}" + "  ".join(
-        f"{s:>9} {s + '/off':>9}" for s in shims))
+        f"{s:>12} {'/official':>9}" for s in shims))
     rows = (
         ("dequeue jobs/s", lambda r: r["dequeue"], 0),
         ("client CPU us/job, user", lambda r: r["user"] * 1e6 / r["jobs"], 1),
@@ -174,7 +174,7 @@ def shim_table(shims, med):
         for shim in shims:
             mine = med(shim, value)
             rel = f"{mine / official:.2f}x" if official > 0 else "-"
-            cells.append(f"{mine:9.{digits}f} {rel:>9}")
+            cells.append(f"{mine:12.{digits}f} {rel:>9}")
         print(f"{name:<48}" + "  ".join(cells))
 
 
@@ -182,8 +182,9 @@ LEGEND = """\
 Columns: the median over the measured runs of each client; the ratio is
 libzizq/official (> 1 favours libzizq for jobs/s, < 1 for CPU, RSS, requests
 and commits). The shim workers' table gives each shim's figure and its
-ratio to the official client's (python: zizq.Worker, ruby: Zizq::Worker,
-go: zizq.Worker.Run, CONCURRENCY threads or goroutines each); their CPU
+ratio to the official client's (python: zizq.Worker, CONCURRENCY threads;
+python-async: zizq.AsyncWorker, CONCURRENCY coroutines on one event loop;
+ruby: Zizq::Worker, threads; go: zizq.Worker.Run, goroutines); their CPU
 includes starting the interpreter.
 Client CPU is that client process's own user and system time
 for a whole run (start-up, cleanup, enqueue, scan, dequeue) divided by

@@ -19,7 +19,7 @@
 # untimed run of each client per mode and format before the measured ones),
 # SKIP_BUILD (0), MEMORY_JOBS (1000000), THROUGHPUT_C
 # (examples-c/throughput.c: the C program run as the libzizq side; point it
-# at a variant to compare), SHIMS ("python ruby go": the shims' workers,
+# at a variant to compare), SHIMS ("python python-async ruby go": the shims' workers,
 # bindings/*/bench, run the same way and tabled against the official client;
 # "" for none).
 set -euo pipefail
@@ -40,7 +40,7 @@ COST_PROFILE="${COST_PROFILE:-reference}"
 WARMUP="${WARMUP:-1}"
 MEMORY_JOBS="${MEMORY_JOBS:-1000000}"
 THROUGHPUT_C="${THROUGHPUT_C:-examples-c/throughput.c}"
-SHIMS="${SHIMS-python ruby go}"
+SHIMS="${SHIMS-python python-async ruby go}"
 CC="${CC:-cc}"
 CARGO="${CARGO:-cargo}"
 
@@ -62,8 +62,8 @@ case "$MODE" in
 esac
 for s in $SHIMS; do
   case "$s" in
-    python|ruby|go) ;;
-    *) echo "bench/run.sh: SHIMS: unknown shim '$s' (python, ruby, go)" >&2; exit 2 ;;
+    python|python-async|ruby|go) ;;
+    *) echo "bench/run.sh: SHIMS: unknown shim '$s' (python, python-async, ruby, go)" >&2; exit 2 ;;
   esac
 done
 for m in $MODES; do
@@ -160,6 +160,7 @@ run_once() {
     libzizq) prog=("$LIBZIZQ_BIN") ;;
     official) prog=("$OFFICIAL_BIN") ;;
     python) prog=(python3 "$ROOT/bindings/python/bench/worker_throughput.py") ;;
+    python-async) prog=(python3 "$ROOT/bindings/python/bench/async_worker_throughput.py") ;;
     ruby) prog=(ruby "$ROOT/bindings/ruby/bench/worker_throughput.rb") ;;
     go) prog=("$GO_BIN") ;;
   esac
