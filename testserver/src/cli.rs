@@ -15,8 +15,9 @@ pub const USAGE: &str = "usage: zizq-testserver [--port N] [--host H] [--tier fr
        [--exit-on-stdin-eof]
 DUR is milliseconds or a string like 500ms, 3s, 7d, 1h.
 --cost-profile gives the server a real Zizq server's cost shape (for
-benchmarks); KEY is request_cpu, read_wait, commit_cpu, commit_cpu_per_job
-or commit_wait.";
+benchmarks); KEY is request_cpu, enqueue_cpu_per_job, read_wait,
+commit_cpu, commit_cpu_per_job, commit_wait, completion_cpu,
+completion_cpu_per_job, completion_wait or completion_wait_per_job.";
 
 /// Parsed command line.
 #[derive(Debug)]
