@@ -60,11 +60,22 @@ case "$MODE" in
   throughput|memory|latency) ;;
   *) echo "usage: bench/run.sh [throughput|memory|latency]" >&2; exit 2 ;;
 esac
-for s in $SHIMS; do
-  case "$s" in
-    python|python-async|ruby|go) ;;
-    *) echo "bench/run.sh: SHIMS: unknown shim '$s' (python, python-async, ruby, go)" >&2; exit 2 ;;
+# client_command CLIENT: the command that runs CLIENT's throughput program,
+# in the array `prog`; fails for a client it does not know.
+client_command() {
+  case "$1" in
+    libzizq) prog=("$LIBZIZQ_BIN") ;;
+    official) prog=("$OFFICIAL_BIN") ;;
+    python) prog=(python3 "$ROOT/bindings/python/bench/worker_throughput.py") ;;
+    python-async) prog=(python3 "$ROOT/bindings/python/bench/async_worker_throughput.py") ;;
+    ruby) prog=(ruby "$ROOT/bindings/ruby/bench/worker_throughput.rb") ;;
+    go) prog=("$GO_BIN") ;;
+    *) return 1 ;;
   esac
+}
+for s in $SHIMS; do
+  [ "$s" != libzizq ] && [ "$s" != official ] && client_command "$s" || {
+    echo "bench/run.sh: SHIMS: unknown shim '$s' (python, python-async, ruby, go)" >&2; exit 2; }
 done
 for m in $MODES; do
   case "$m" in
@@ -156,14 +167,7 @@ server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
 # getrusage of the waited-for child; the server is not a child of it).
 run_once() {
   local runs="$1" mode="$2" format="$3" client="$4" tmp rates prog
-  case "$client" in
-    libzizq) prog=("$LIBZIZQ_BIN") ;;
-    official) prog=("$OFFICIAL_BIN") ;;
-    python) prog=(python3 "$ROOT/bindings/python/bench/worker_throughput.py") ;;
-    python-async) prog=(python3 "$ROOT/bindings/python/bench/async_worker_throughput.py") ;;
-    ruby) prog=(ruby "$ROOT/bindings/ruby/bench/worker_throughput.rb") ;;
-    go) prog=("$GO_BIN") ;;
-  esac
+  client_command "$client"
   tmp="$(mktemp -d)"
   local TIMEFORMAT='%3U %3S %3R'
   # GNU time, when installed, only adds the client's peak RSS (%M, KiB).

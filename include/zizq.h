@@ -1066,9 +1066,8 @@ enum zizq_status zizq_get_error(const struct zizq_client *client,
 
 // A descriptor that is readable exactly while `zizq_client_next_events`
 // would return at once (events are queued, a wakeup is pending, or the
-// client is closed), for
-// `poll`/`epoll`/`select` or an event loop (asyncio `add_reader`, Ruby
-// `IO#wait_readable`). Never read it or close it: it belongs to the client
+// client is closed), for `poll`/`epoll`/`select` or an event loop (asyncio
+// `add_reader`, Ruby `IO#wait_readable`). Never read it or close it: it belongs to the client
 // and stays valid until the last handle of the client is freed. Every handle
 // derived from a client reports the same descriptor. -1 for NULL or a handle
 // from before `fork()`.
@@ -1086,12 +1085,12 @@ int32_t zizq_client_events_fd(const struct zizq_client *client);
 // workers. No callback ever runs: the host reads events on its own thread.
 //
 // On `ZIZQ_OK`, `*out` is an array in the client's document format (empty
-// after a timeout or `zizq_client_events_wakeup`), oldest first, of maps: `time_ms` (milliseconds since
-// the Unix epoch), `level` (`"debug"`, `"info"`, `"warn"`, `"error"`),
-// `area` (`"transport"`, `"take"`, `"worker"`, `"events"`), `kind` (stable,
-// e.g. `"reconnect_scheduled"`; see the README for the list), `message`
-// (one English line) and `fields` (a map: e.g. `url`, `delay_ms`, `count`,
-// `http_status`, `reason`).
+// after a timeout or `zizq_client_events_wakeup`), oldest first, of maps:
+// `time_ms` (milliseconds since the Unix epoch), `level` (`"debug"`,
+// `"info"`, `"warn"`, `"error"`), `area` (`"transport"`, `"take"`,
+// `"worker"`, `"events"`), `kind` (stable, e.g. `"reconnect_scheduled"`;
+// see the README for the list), `message` (one English line) and `fields`
+// (a map: e.g. `url`, `delay_ms`, `count`, `http_status`, `reason`).
 //
 // Only events at the client's `log_level` option and above are kept (default
 // `"info"`). The queue holds at most 1024 events; when it is full the oldest

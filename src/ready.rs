@@ -10,7 +10,6 @@
 
 use crate::error::{Error, Result};
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -23,9 +22,6 @@ pub(crate) trait Readiness {
 pub(crate) struct Ready<S> {
     slot: Mutex<Slot<S>>,
     changed: Condvar,
-    /// Threads in `wait` (changed only under the lock, so a thread that
-    /// found nothing is counted before anyone can add what it waits for).
-    waiting: AtomicUsize,
     fd: EventFd,
 }
 
@@ -44,7 +40,6 @@ impl<S: Readiness> Ready<S> {
                 fd_signalled: false,
             }),
             changed: Condvar::new(),
-            waiting: AtomicUsize::new(0),
             fd: EventFd::new()?,
         })
     }
@@ -65,21 +60,12 @@ impl<S: Readiness> Ready<S> {
         result
     }
 
-    pub(crate) fn notify_all(&self) {
-        self.changed.notify_all();
+    pub(crate) fn notify_one(&self) {
+        self.changed.notify_one();
     }
 
-    /// Wake enough waiters for `n` new items: each waiter takes at least
-    /// one, so waking them all for a few items would only send the rest
-    /// back to sleep (many handler threads, one short burst of jobs).
-    pub(crate) fn notify(&self, n: usize) {
-        if n >= self.waiting.load(Ordering::Acquire) {
-            self.changed.notify_all();
-        } else {
-            for _ in 0..n {
-                self.changed.notify_one();
-            }
-        }
+    pub(crate) fn notify_all(&self) {
+        self.changed.notify_all();
     }
 
     /// Run `check` on the state now and after every change until it returns
@@ -96,27 +82,19 @@ impl<S: Readiness> Ready<S> {
             if found.is_some() {
                 return found;
             }
-            let wait_for = match deadline {
-                None => None,
+            slot = match deadline {
+                None => self.changed.wait(slot).unwrap_or_else(|p| p.into_inner()),
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
                         return None;
                     }
-                    Some(deadline - now)
-                }
-            };
-            self.waiting.fetch_add(1, Ordering::AcqRel);
-            slot = match wait_for {
-                None => self.changed.wait(slot).unwrap_or_else(|p| p.into_inner()),
-                Some(left) => {
                     self.changed
-                        .wait_timeout(slot, left)
+                        .wait_timeout(slot, deadline - now)
                         .unwrap_or_else(|p| p.into_inner())
                         .0
                 }
             };
-            self.waiting.fetch_sub(1, Ordering::AcqRel);
         }
     }
 

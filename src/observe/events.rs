@@ -151,9 +151,10 @@ impl Events {
         });
     }
 
-    /// Up to `max` events (0 = every queued one), waiting until `deadline` (None = no limit) for the
-    /// first; empty after the deadline or a `wakeup`. Events dropped since the last call
-    /// come first, as one `events.dropped` warning. Once the client is closed
+    /// Up to `max` events (0 = every queued one), waiting until `deadline`
+    /// (None = no limit) for the first; empty after the deadline or a
+    /// `wakeup`. Events dropped since the last call come first, as one
+    /// `events.dropped` warning. Once the client is closed
     /// and every event read: `ZIZQ_E_CLOSED`.
     pub fn next(&self, max: usize, deadline: Option<Instant>) -> Result<Vec<Event>> {
         let max = if max == 0 { usize::MAX } else { max };

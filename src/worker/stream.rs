@@ -38,7 +38,11 @@ impl JobSink for Sink<'_> {
         h.jobs.extend(jobs);
         drop(h);
         add(&self.inner.counters.taken, n as u64);
-        self.inner.handout.notify(n);
+        if n == 1 {
+            self.inner.handout.notify_one();
+        } else {
+            self.inner.handout.notify_all();
+        }
     }
 }
 

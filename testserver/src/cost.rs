@@ -402,31 +402,38 @@ mod tests {
         assert!(Cost::start(CostProfile::default()).is_none());
     }
 
-    #[test]
-    fn commits_that_queue_up_share_one_commit() {
-        // While the first commit waits, the other seven queue up and must
-        // all be carried by the next one.
-        let cost = Arc::new(
-            Cost::start(CostProfile {
-                commit_wait: Duration::from_millis(50),
-                ..CostProfile::default()
-            })
-            .unwrap(),
-        );
+    /// Start `profile`, make one commit of one change in each of `lanes` at
+    /// once, and wait for all of them; the cost model and the time taken.
+    fn commit_together(profile: CostProfile, lanes: &[Lane]) -> (Arc<Cost>, Duration) {
+        let cost = Arc::new(Cost::start(profile).unwrap());
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
+        let start = Instant::now();
         rt.block_on(async {
-            let tasks: Vec<_> = (0..8)
-                .map(|_| {
+            let tasks: Vec<_> = lanes
+                .iter()
+                .map(|&lane| {
                     let cost = cost.clone();
-                    tokio::spawn(async move { cost.commit(Lane::Journal, 1).await })
+                    tokio::spawn(async move { cost.commit(lane, 1).await })
                 })
                 .collect();
             for t in tasks {
                 t.await.unwrap();
             }
         });
+        (cost, start.elapsed())
+    }
+
+    #[test]
+    fn commits_that_queue_up_share_one_commit() {
+        // While the first commit waits, the other seven queue up and must
+        // all be carried by the next one.
+        let profile = CostProfile {
+            commit_wait: Duration::from_millis(50),
+            ..CostProfile::default()
+        };
+        let (cost, _) = commit_together(profile, &[Lane::Journal; 8]);
         let (commits, changes) = cost.lane_counts(Lane::Journal);
         assert_eq!(changes, 8);
         assert!(commits <= 2, "{commits} commits for 8 queued changes");
@@ -436,28 +443,13 @@ mod tests {
     fn the_two_lanes_share_one_writer() {
         // A journal commit and a completion commit of 100 ms each: with one
         // writer they run one after the other, whichever goes first.
-        let cost = Arc::new(
-            Cost::start(CostProfile {
-                commit_wait: Duration::from_millis(100),
-                completion_wait: Duration::from_millis(100),
-                ..CostProfile::default()
-            })
-            .unwrap(),
-        );
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let start = Instant::now();
-        rt.block_on(async {
-            let lanes = [Lane::Journal, Lane::Completions].map(|lane| {
-                let cost = cost.clone();
-                tokio::spawn(async move { cost.commit(lane, 1).await })
-            });
-            for t in lanes {
-                t.await.unwrap();
-            }
-        });
-        assert!(start.elapsed() >= Duration::from_millis(200));
+        let profile = CostProfile {
+            commit_wait: Duration::from_millis(100),
+            completion_wait: Duration::from_millis(100),
+            ..CostProfile::default()
+        };
+        let (_, took) = commit_together(profile, &[Lane::Journal, Lane::Completions]);
+        assert!(took >= Duration::from_millis(200));
     }
 
     #[test]

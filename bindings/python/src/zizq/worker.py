@@ -274,11 +274,8 @@ class Worker:
         try:
             self._handler(job)
         except BaseException as exc:  # every failure must reach the server
-            self._resolve(job, failure_report(exc))
+            resolve(self._handle, job, failure_report(exc))
             if not isinstance(exc, Exception):
                 raise
         else:
-            self._resolve(job, None)
-
-    def _resolve(self, job: Job, failure: Document | None) -> None:
-        resolve(self._handle, job, failure)
+            resolve(self._handle, job, None)

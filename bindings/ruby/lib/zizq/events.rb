@@ -81,13 +81,12 @@ module Zizq
       Zizq.logger&.add(Logger::ERROR, "event forwarding stopped: #{e.class}: #{e.message}", "zizq")
     ensure
       # At exit Ruby kills this thread in its wait, and may interrupt it
-      # again here: nothing may come between freeing the handle and
-      # forgetting it.
-      Thread.handle_interrupt(Object => :never) do
-        @lock.synchronize do
-          @handle = nil
-          NativeCall.free(handle)
-        end
+      # again here: NativeCall.free lets no interrupt between the release
+      # and disarming the finalizer (an interrupt before it leaves the
+      # handle to the finalizer, freed once).
+      @lock.synchronize do
+        @handle = nil
+        NativeCall.free(handle)
       end
     end
 
