@@ -1,6 +1,6 @@
 //! The process-wide tokio runtime and fork detection.
 //!
-//! One multi-threaded runtime per process, created on first use and never
+//! One runtime per process, created on first use and never
 //! dropped (dropping a runtime joins its threads, which would hang in a fork
 //! child where those threads do not exist). A `pthread_atfork` child handler
 //! bumps a generation counter; handles remember the generation they were
@@ -53,16 +53,19 @@ pub fn check_fork(created: u64) -> Result<()> {
     }
 }
 
+/// Runtime worker threads: one unless `ZIZQ_RUNTIME_THREADS` (1–64) says
+/// otherwise. The runtime only moves bytes (sockets, TLS, frame parsing);
+/// the host's threads do the work. With a second worker the tasks of one
+/// job (the take stream, the ack batcher, the HTTP/2 connection) wake each
+/// other across threads: on 2 cores that cost a sixth more client CPU and
+/// half again as many context switches per job, and lowered throughput
+/// (bench/README.md, "One runtime thread").
 fn worker_threads() -> usize {
     std::env::var("ZIZQ_RUNTIME_THREADS")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| (1..=64).contains(n))
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get().clamp(1, 4))
-                .unwrap_or(2)
-        })
+        .unwrap_or(1)
 }
 
 /// The runtime for this process, created on first use.
