@@ -3,6 +3,8 @@
 //! `serde_json::Value` (with key order preserved) because every document the
 //! protocol accepts must be representable as JSON anyway.
 
+mod msgpack_json;
+
 use crate::error::{Error, Result};
 use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
@@ -103,11 +105,10 @@ pub fn validate(format: Format, bytes: &[u8]) -> Result<()> {
         Format::Json => serde_json::from_slice::<IgnoredAny>(bytes)
             .map(|_| ())
             .map_err(|e| Error::decode(format!("invalid JSON: {e}"))),
-        Format::Msgpack => {
-            // Decoding into a JSON value also rejects what the server rejects
-            // (bin, ext, non-string keys, invalid UTF-8).
-            decode(Format::Msgpack, bytes).map(|_| ())
-        }
+        // What has a JSON form is what the server accepts (no bin, ext,
+        // non-string keys or invalid UTF-8).
+        Format::Msgpack => msgpack_json::transcode(bytes, &mut std::io::sink())
+            .map_err(|e| Error::decode(format!("invalid MessagePack: {e}"))),
     }
 }
 
@@ -127,25 +128,25 @@ pub fn transcode(from: Format, to: Format, bytes: bytes::Bytes) -> Result<bytes:
     reencode(from, to, &bytes).map(Into::into)
 }
 
-/// Re-encode `bytes` from `from` to `to`. The same format is validated and
-/// copied as is. JSON is streamed straight into MessagePack (the common
-/// case: documents written by hand as JSON for a MessagePack client);
-/// MessagePack goes through a `Value` so that what JSON cannot hold (bin,
-/// ext, non-string keys) is refused.
+/// Re-encode `bytes` from `from` to `to`, streaming, without building the
+/// document. The same format is validated and copied as is. MessagePack
+/// with no JSON form (bin, ext, non-string keys) is refused.
 pub fn reencode(from: Format, to: Format, bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 4);
     match (from, to) {
-        _ if from == to => validate(from, bytes).map(|()| bytes.to_vec()),
+        _ if from == to => return validate(from, bytes).map(|()| bytes.to_vec()),
         (Format::Json, Format::Msgpack) => {
             let mut de = serde_json::Deserializer::from_slice(bytes);
-            let mut out = Vec::with_capacity(bytes.len());
             serde_transcode::transcode(&mut de, &mut rmp_serde::Serializer::new(&mut out))
                 .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
             de.end()
                 .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
-            Ok(out)
         }
-        _ => Ok(encode(to, &decode(from, bytes)?)),
+        (Format::Msgpack, Format::Json) => msgpack_json::transcode(bytes, &mut out)
+            .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?,
+        _ => unreachable!("two formats, handled above"),
     }
+    Ok(out)
 }
 
 /// Decode an argument document that must be a map; `None`/empty input means `{}`.
@@ -230,6 +231,11 @@ mod tests {
             let from_json = decode(Format::Json, json.as_bytes());
             let from_msgpack = decode(Format::Msgpack, &msgpack);
             assert_eq!(from_json.is_ok(), from_msgpack.is_ok(), "depth {depth}");
+            assert_eq!(
+                from_msgpack.is_ok(),
+                reencode(Format::Msgpack, Format::Json, &msgpack).is_ok(),
+                "depth {depth}"
+            );
             if let Ok(value) = from_msgpack {
                 assert_eq!(
                     decode(Format::Json, &encode(Format::Json, &value)).ok(),
@@ -237,6 +243,128 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Random MessagePack for `msgpack_streams_into_json_like_a_value_would`:
+    /// every marker, with now and then what has no JSON form.
+    struct Gen(u64);
+
+    impl Gen {
+        fn next(&mut self, below: u64) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (self.0 >> 33) % below
+        }
+
+        fn str(&mut self, out: &mut Vec<u8>, text: &[u8]) {
+            match (text.len(), self.next(3)) {
+                (n @ 0..=31, 0) => out.push(0xa0 | n as u8),
+                (n @ 0..=255, 1) => out.extend([0xd9, n as u8]),
+                (n, _) => {
+                    out.push(0xdb);
+                    out.extend((n as u32).to_be_bytes());
+                }
+            }
+            out.extend(text);
+        }
+
+        fn value(&mut self, out: &mut Vec<u8>, depth: u32) {
+            const TEXTS: [&[u8]; 6] = [
+                b"",
+                b"a",
+                b"id",
+                "\u{e9}\n\"\u{1f600}".as_bytes(),
+                b"\x00\x1f",
+                b"\xff",
+            ];
+            let n = self.next(1 << 40);
+            match self.next(if depth > 3 { 14 } else { 18 }) {
+                0 => out.push(n as u8 & 0x7f),
+                1 => out.push(0xe0 | n as u8),
+                2 => out.push([0xc0, 0xc2, 0xc3][n as usize % 3]),
+                3 => out.extend([0xcc, n as u8]),
+                4 => out.extend([[0xcd].as_slice(), &(n as u16).to_be_bytes()].concat()),
+                5 => out.extend([[0xce].as_slice(), &(n as u32).to_be_bytes()].concat()),
+                6 => out.extend([[0xcf].as_slice(), &(n << 24).to_be_bytes()].concat()),
+                7 => out.extend(
+                    [
+                        [0xd0 + (n % 4) as u8].as_slice(),
+                        &[0xff; 8][..1 << (n % 4)],
+                    ]
+                    .concat(),
+                ),
+                8 => out.extend([[0xd3].as_slice(), &(-(n as i64)).to_be_bytes()].concat()),
+                9 => {
+                    let f = [0.1, -2.5e300, f64::NAN, f64::INFINITY, 1e-7, 0.0][n as usize % 6];
+                    out.extend([[0xcb].as_slice(), &f.to_be_bytes()].concat());
+                }
+                10 => {
+                    let f = [0.1f32, -3.25, f32::NAN, 16777217.0][n as usize % 4];
+                    out.extend([[0xca].as_slice(), &f.to_be_bytes()].concat());
+                }
+                11..=13 => {
+                    let text = TEXTS[n as usize % TEXTS.len()];
+                    self.str(out, text);
+                }
+                14 | 15 => {
+                    let len = self.next(4) as u8;
+                    out.push(0x90 | len);
+                    (0..len).for_each(|_| self.value(out, depth + 1));
+                }
+                16 => {
+                    let len = self.next(4) as u8;
+                    out.extend([0xde, 0, len]);
+                    for key in 0..len {
+                        if self.next(40) == 0 {
+                            out.push(key); // an integer key
+                        } else {
+                            self.str(out, format!("k{key}").as_bytes());
+                        }
+                        self.value(out, depth + 1);
+                    }
+                }
+                _ => match self.next(40) {
+                    0 => out.extend([0xc4, 1, 0]), // bin
+                    1 => out.extend([0xd4, 1, 0]), // ext
+                    2 => out.push(0xc1),
+                    _ => out.extend([0x81, 0xa1, b'x', 0x92, 0x01, 0xc0]),
+                },
+            }
+        }
+    }
+
+    #[test]
+    fn msgpack_streams_into_json_like_a_value_would() {
+        let mut gen = Gen(7);
+        let (mut good, mut bad) = (0, 0);
+        for _ in 0..20_000 {
+            let mut doc = Vec::new();
+            gen.value(&mut doc, 0);
+            match gen.next(20) {
+                0 => doc.truncate(doc.len() - 1),
+                1 => doc.push(0xc0),
+                _ => {}
+            }
+            let via_value = decode(Format::Msgpack, &doc).map(|v| encode(Format::Json, &v));
+            let streamed = reencode(Format::Msgpack, Format::Json, &doc);
+            assert_eq!(
+                streamed.as_ref().ok(),
+                via_value.as_ref().ok(),
+                "{doc:02x?}"
+            );
+            assert_eq!(validate(Format::Msgpack, &doc).is_ok(), via_value.is_ok());
+            if via_value.is_ok() {
+                good += 1;
+            } else {
+                bad += 1;
+            }
+        }
+        assert!(
+            good > 5_000 && bad > 2_000,
+            "{good} accepted, {bad} refused"
+        );
     }
     use super::*;
     use serde_json::json;
