@@ -214,6 +214,77 @@ class AsyncClientTests:
         failed = self.client.list_jobs(queue="aio", status=["ready", "scheduled"]).jobs
         self.assertEqual([{"n": 5}], [job.payload for job in failed])
 
+    def test_worker_runs_at_most_concurrency_handlers_at_once(self):
+        total = 30
+        self.client.enqueue_bulk(jobs=[{"type": "t", "queue": "aio", "payload": {"n": n}}
+                                       for n in range(total)])
+
+        async def scenario(client):
+            running, most, done = 0, 0, []
+            all_done = asyncio.Event()
+
+            async def handler(job):
+                nonlocal running, most
+                running += 1
+                most = max(most, running)
+                await asyncio.sleep(0.01)
+                running -= 1
+                done.append(job.payload["n"])
+                if len(done) == total:
+                    all_done.set()
+
+            worker = zizq.AsyncWorker(client, queues=["aio"], concurrency=4, prefetch=20,
+                                      handler=handler)
+            running_worker = asyncio.ensure_future(worker.run())
+            await asyncio.wait_for(all_done.wait(), 20)
+            self.assertTrue(await worker.stop())
+            await running_worker
+            return most, sorted(done), worker.stats()
+
+        most, done, stats = self.run_async(scenario)
+        self.assertEqual(4, most)
+        self.assertEqual(list(range(total)), done)
+        self.assertEqual(total, stats["acked"])
+        self.assertEqual(0, self.client.count_jobs(queue="aio"))
+
+    def test_worker_run_raises_when_the_server_refuses_the_stream(self):
+        self.require_own_server()
+        self.server.faults(fail_requests={"status": 403, "path": "/jobs/take"})
+
+        async def scenario(client):
+            worker = zizq.AsyncWorker(client, concurrency=2, handler=lambda job: None)
+            with self.assertRaises(zizq.StreamError) as caught:
+                await asyncio.wait_for(worker.run(), 20)
+            return str(caught.exception), worker.stats()["state"]
+
+        message, state = self.run_async(scenario)
+        self.assertRegex(message, "403")
+        self.assertEqual("stopped", state)
+
+    def test_cancelling_run_stops_the_worker_and_delivers_its_acks(self):
+        for n in range(3):
+            self.enqueue_job(queue="aio", payload={"n": n})
+
+        async def scenario(client):
+            handled = []
+
+            async def handler(job):
+                handled.append(job.payload["n"])
+
+            worker = zizq.AsyncWorker(client, queues=["aio"], concurrency=2, handler=handler)
+            running = asyncio.ensure_future(worker.run())
+            while len(handled) < 3:
+                await asyncio.sleep(0.01)
+            running.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await running
+            return sorted(handled), worker.stats()
+
+        handled, stats = self.run_async(scenario)
+        self.assertEqual([0, 1, 2], handled)
+        self.assertEqual(("stopped", 3), (stats["state"], stats["acked"]))
+        self.assertEqual(0, self.client.count_jobs(queue="aio"))
+
     def test_worker_needs_an_async_client_and_a_handler(self):
         with self.assertRaises(TypeError):
             zizq.AsyncWorker(self.client, handler=lambda job: None)

@@ -6,7 +6,7 @@ the copy the wheel ships inside this package, or ``ZIZQ_LIB``; a library of
 another C ABI version is refused on import.
 """
 
-from importlib import metadata as _metadata
+from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._native import ABI_VERSION, LibraryError
@@ -34,13 +34,33 @@ from .resources import (
     Resource,
 )
 from .worker import Kill, Retry, Worker
-from .aio import AsyncClient, AsyncWorker
 
-try:
+if TYPE_CHECKING:
+    from .aio import AsyncClient, AsyncWorker
+
     #: The package's version: libzizq's, set in the Cargo workspace.
-    __version__: str = _metadata.version(__name__)
-except _metadata.PackageNotFoundError:  # imported from the source tree
-    __version__ = "0+source"
+    __version__: str
+
+
+def __getattr__(name: str) -> Any:
+    """What a program that never uses it should not pay for at import
+    (asyncio and importlib.metadata take half of ``import zizq``): the
+    asyncio classes and ``__version__``, loaded on first use."""
+    if name in ("AsyncClient", "AsyncWorker"):
+        from . import aio
+
+        value: Any = getattr(aio, name)
+    elif name == "__version__":
+        from importlib import metadata
+
+        try:
+            value = metadata.version(__name__)
+        except metadata.PackageNotFoundError:  # imported from the source tree
+            value = "0+source"
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
 # Public classes present themselves as zizq.X (tracebacks, reprs, and the
 # error_type a Worker reports for zizq.Retry / zizq.Kill).

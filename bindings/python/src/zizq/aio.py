@@ -453,6 +453,13 @@ class AsyncWorker:
         self._handle: int | None = None
         self._running: set[asyncio.Task[None]] = set()
         self._stopped: asyncio.Future[bool] | None = None
+        # Set while run() runs: handlers free for a job, whether the worker's
+        # descriptor is watched, and the end of taking (a result, or the
+        # error that stopped the worker).
+        self._free = 0
+        self._fd = -1
+        self._reading = False
+        self._ended: asyncio.Future[None] | None = None
 
     async def run(self) -> None:
         """Take and handle jobs until stopped; raises the error that stopped
@@ -467,37 +474,66 @@ class AsyncWorker:
         self._handle = out.value
         weakref.finalize(self, _free_handle, lib.zizq_worker_free, self._handle,
                          os.getpid()).atexit = False
-        room = asyncio.Semaphore(self._concurrency)
-        fd = lib.zizq_worker_fd(self._handle)
+        self._free = self._concurrency
+        self._fd = lib.zizq_worker_fd(self._handle)
+        self._ended = loop.create_future()
+        self._watch(True)
         try:
-            while True:
-                await room.acquire()
-                room.release()
-                await _readable(loop, fd)
-                batch = ctypes.c_void_p()
-                # No more jobs than free handlers: the rest wait in libzizq,
-                # where a shutdown hands them back to the server.
-                free = self._concurrency - len(self._running)
-                # A zero timeout cannot wait: the GIL stays held.
-                status = errors.call(_native.held.zizq_worker_next, self._handle, max(free, 1),
-                                     0, ctypes.byref(batch), expected=(_native.E_CLOSED,))
-                if status != _native.OK:
-                    break
-                for data in _batch_documents(batch.value):
-                    await room.acquire()
-                    task = loop.create_task(self._handle_job(Job(self.client,
-                                                                 self.client._decode(data)),
-                                                             room))
-                    self._running.add(task)
-                    task.add_done_callback(self._running.discard)
+            await self._ended
         except BaseException:
             # Cancelled or failed: stop in the safe order before leaving.
             await asyncio.shield(self.stop())
             raise
+        finally:
+            self._watch(False)
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 
-    async def _handle_job(self, job: Job, room: asyncio.Semaphore) -> None:
+    def _watch(self, on: bool) -> None:
+        """Watch the worker's descriptor (readable while jobs are buffered or
+        the worker is stopping) only while a handler is free: the jobs a
+        busy worker leaves in libzizq are not wanted yet, and a readable
+        descriptor would wake the loop again and again."""
+        if on == self._reading:
+            return
+        loop = asyncio.get_running_loop()
+        if on:
+            loop.add_reader(self._fd, self._take)
+        else:
+            loop.remove_reader(self._fd)
+        self._reading = on
+
+    def _take(self) -> None:
+        """The descriptor's callback: start a handler for each buffered job
+        a free handler can take (the rest wait in libzizq, where a shutdown
+        hands them back to the server), or end ``run`` when the worker stops
+        taking."""
+        ended = self._ended
+        assert ended is not None
+        batch = ctypes.c_void_p()
+        try:
+            # A zero timeout cannot wait: the GIL stays held.
+            status = errors.call(_native.held.zizq_worker_next, self._handle, self._free, 0,
+                                 ctypes.byref(batch), expected=(_native.E_CLOSED,))
+        except errors.Error as exc:
+            self._watch(False)
+            if not ended.done():
+                ended.set_exception(exc)
+            return
+        if status != _native.OK:
+            self._watch(False)
+            if not ended.done():
+                ended.set_result(None)
+            return
+        loop = asyncio.get_running_loop()
+        for data in _batch_documents(batch.value):
+            self._free -= 1
+            self._running.add(loop.create_task(
+                self._handle_job(Job(self.client, self.client._decode(data)))))
+        if self._free == 0:
+            self._watch(False)
+
+    async def _handle_job(self, job: Job) -> None:
         try:
             await self._handler(job)
         except BaseException as exc:  # every failure must reach the server
@@ -507,7 +543,12 @@ class AsyncWorker:
         else:
             resolve(self._handle, job, None)
         finally:
-            room.release()
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.discard(task)
+            self._free += 1
+            if self._ended is not None and not self._ended.done():
+                self._watch(True)
 
     async def stop(self, timeout: float = 30) -> bool:
         """Stop in the safe order (see ``zizq.Worker.stop``); True when
