@@ -117,6 +117,17 @@ class EventsTest < ZizqTest
     assert_equal({ "status" => "ok" }, client.health.transform_keys(&:to_s))
   end
 
+  def test_a_pump_stops_from_a_signal_trap
+    # Finalizers may run in trap context, where Mutex#synchronize raises.
+    pump = Zizq::EventPump.new(client.instance_variable_get(:@handle), :msgpack)
+    previous = Signal.trap("USR2") { pump.stop }
+    Process.kill("USR2", Process.pid)
+    refute_nil pump.instance_variable_get(:@thread).join(5), "the pump's thread ended"
+    assert_nil pump.instance_variable_get(:@handle)
+  ensure
+    Signal.trap("USR2", previous || "DEFAULT")
+  end
+
   def test_stats_move
     before = client.stats
     enqueue_job

@@ -37,15 +37,19 @@ module Zizq
       @thread.name = "zizq-events"
     end
 
-    # Stop soon. Never blocks for long; usable as a finalizer (it holds no
-    # client).
+    # Stop soon. Never blocks; usable as a finalizer (it holds no client).
     def stop(*)
       @stop = true
-      # Run as a finalizer on the forwarding thread itself while it frees its
-      # handle: it is ending anyway.
-      return if @lock.owned?
+      # Not `synchronize`: finalizers may run in trap context, where waiting
+      # for a lock raises. Whoever holds the lock is waking the thread or
+      # ending it (the thread itself, when the finalizer runs there).
+      return unless @lock.try_lock
 
-      @lock.synchronize { Native.zizq_client_events_wakeup(@handle) if @handle }
+      begin
+        Native.zizq_client_events_wakeup(@handle) if @handle
+      ensure
+        @lock.unlock
+      end
     end
 
     # The message one event is logged with: its text, then its kind and

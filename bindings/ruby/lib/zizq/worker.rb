@@ -39,6 +39,8 @@ module Zizq
       @threads = []
       @lock = Mutex.new
       @stop_lock = Mutex.new
+      # Held by the one handler thread that waits on the descriptor.
+      @waiting = Mutex.new
       @failure = nil
     end
 
@@ -114,11 +116,27 @@ module Zizq
       @failure ||= e
     end
 
-    # Job documents (none when another thread took them first), or nil once
-    # shutdown began. Waits in Ruby (see Readiness), then takes a job
-    # without blocking.
+    # Job documents, or nil once shutdown began. A job already buffered is
+    # taken at once. Otherwise one thread at a time waits on the descriptor
+    # in Ruby (see Readiness) and takes the job that ends the wait; the
+    # others wait for that thread's turn to end. Every thread waiting on the
+    # descriptor would wake for every job, and all but one find nothing.
     def next_documents
-      @readiness.wait
+      loop do
+        documents = take_now
+        return documents unless documents&.empty?
+
+        documents = @waiting.synchronize do
+          @readiness.wait
+          take_now
+        end
+        return documents unless documents&.empty?
+      end
+    end
+
+    # Buffered job documents (none when there is none), or nil once
+    # shutdown began; never waits.
+    def take_now
       batch = FFI::MemoryPointer.new(:pointer)
       status = NativeCall.status(:zizq_worker_next, @handle, 1, 0, batch,
                                  expected: [:ZIZQ_E_CLOSED])
