@@ -54,12 +54,14 @@ pub fn check_fork(created: u64) -> Result<()> {
 }
 
 /// Runtime worker threads: one unless `ZIZQ_RUNTIME_THREADS` (1–64) says
-/// otherwise. The runtime only moves bytes (sockets, TLS, frame parsing);
-/// the host's threads do the work. With a second worker the tasks of one
-/// job (the take stream, the ack batcher, the HTTP/2 connection) wake each
-/// other across threads: on 2 cores that cost a sixth more client CPU and
-/// half again as many context switches per job, and lowered throughput
-/// (bench/README.md, "One runtime thread").
+/// otherwise. Its work per job is small: sockets, TLS, framing, and turning
+/// replies and jobs into the host's document format (about 1 µs a job);
+/// encoding requests and handling jobs happen on the host's threads. With
+/// a second worker the tasks of one job (the take stream, the ack batcher,
+/// the HTTP/2 connection) woke each other across threads: on 2 cores that
+/// cost a fifth to a quarter more client CPU and a third more context
+/// switches per job, and lowered throughput (bench/README.md, "One runtime
+/// thread").
 fn worker_threads() -> usize {
     std::env::var("ZIZQ_RUNTIME_THREADS")
         .ok()
