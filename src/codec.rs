@@ -83,6 +83,10 @@ pub fn decode(format: Format, bytes: &[u8]) -> Result<Value> {
             serde_json::from_slice(bytes).map_err(|e| Error::decode(format!("invalid JSON: {e}")))
         }
         Format::Msgpack => {
+            // What has no JSON form is refused first, by the one check the
+            // streamed conversions use too: rmp-serde alone would take a
+            // bin map key holding UTF-8, unless it is a map's first key.
+            validate(Format::Msgpack, bytes)?;
             let mut rest: &[u8] = bytes;
             let mut de = rmp_serde::Deserializer::new(&mut rest);
             // As deep as serde_json goes, so that whatever decodes here can
@@ -319,6 +323,8 @@ mod tests {
                     for key in 0..len {
                         if self.next(40) == 0 {
                             out.push(key); // an integer key
+                        } else if self.next(40) == 0 {
+                            out.extend([0xc4, 1, b'a' + key]); // a bin key
                         } else {
                             self.str(out, format!("k{key}").as_bytes());
                         }
@@ -394,6 +400,10 @@ mod tests {
     #[test]
     fn rejects_bin_and_trailing_bytes() {
         assert!(decode(Format::Msgpack, &[0xc4, 0x01, 0x00]).is_err());
+        // A bin key, even holding UTF-8 and after a string key.
+        let bin_key = [0x82, 0xa1, b'a', 0x01, 0xc4, 0x01, b'b', 0x02];
+        assert!(decode(Format::Msgpack, &bin_key).is_err());
+        assert!(reencode(Format::Msgpack, Format::Json, &bin_key).is_err());
         assert!(decode(Format::Msgpack, &[0x01, 0x02]).is_err());
         assert!(decode(Format::Json, b"{} x").is_err());
         assert!(decode(Format::Json, b"\"\xff\"").is_err());
