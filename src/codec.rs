@@ -136,19 +136,20 @@ pub fn transcode(from: Format, to: Format, bytes: bytes::Bytes) -> Result<bytes:
 /// document. The same format is validated and copied as is. MessagePack
 /// with no JSON form (bin, ext, non-string keys) is refused.
 pub fn reencode(from: Format, to: Format, bytes: &[u8]) -> Result<Vec<u8>> {
+    if from == to {
+        return validate(from, bytes).map(|()| bytes.to_vec());
+    }
     let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 4);
-    match (from, to) {
-        _ if from == to => return validate(from, bytes).map(|()| bytes.to_vec()),
-        (Format::Json, Format::Msgpack) => {
+    match from {
+        Format::Json => {
             let mut de = serde_json::Deserializer::from_slice(bytes);
             serde_transcode::transcode(&mut de, &mut rmp_serde::Serializer::new(&mut out))
                 .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
             de.end()
                 .map_err(|e| Error::decode(format!("invalid JSON: {e}")))?;
         }
-        (Format::Msgpack, Format::Json) => msgpack_json::transcode(bytes, &mut out)
+        Format::Msgpack => msgpack_json::transcode(bytes, &mut out)
             .map_err(|e| Error::decode(format!("invalid MessagePack: {e}")))?,
-        _ => unreachable!("two formats, handled above"),
     }
     Ok(out)
 }

@@ -508,30 +508,34 @@ class AsyncWorker:
         a free handler can take (the rest wait in libzizq, where a shutdown
         hands them back to the server), or end ``run`` when the worker stops
         taking."""
-        ended = self._ended
-        assert ended is not None
         batch = ctypes.c_void_p()
         try:
             # A zero timeout cannot wait: the GIL stays held.
             status = errors.call(_native.held.zizq_worker_next, self._handle, self._free, 0,
                                  ctypes.byref(batch), expected=(_native.E_CLOSED,))
-        except errors.Error as exc:
-            self._watch(False)
-            if not ended.done():
-                ended.set_exception(exc)
+            if status != _native.OK:
+                self._end(None)
+                return
+            loop = asyncio.get_running_loop()
+            for data in _batch_documents(batch.value):
+                self._free -= 1
+                self._running.add(loop.create_task(
+                    self._handle_job(Job(self.client, self.client._decode(data)))))
+        except Exception as exc:  # raised by run(), as from a loop of its own
+            self._end(exc)
             return
-        if status != _native.OK:
-            self._watch(False)
-            if not ended.done():
-                ended.set_result(None)
-            return
-        loop = asyncio.get_running_loop()
-        for data in _batch_documents(batch.value):
-            self._free -= 1
-            self._running.add(loop.create_task(
-                self._handle_job(Job(self.client, self.client._decode(data)))))
         if self._free == 0:
             self._watch(False)
+
+    def _end(self, error: Exception | None) -> None:
+        """End ``run``'s wait: the worker stopped taking (``error``: why)."""
+        self._watch(False)
+        ended = self._ended
+        if ended is not None and not ended.done():
+            if error is None:
+                ended.set_result(None)
+            else:
+                ended.set_exception(error)
 
     async def _handle_job(self, job: Job) -> None:
         try:
