@@ -69,6 +69,9 @@ impl<'a> Reader<'a> {
     /// One value at nesting `depth` (the number of arrays and maps around it).
     fn value(&mut self, out: &mut impl Write, depth: usize) -> Result<(), Refusal> {
         let marker = self.u8()?;
+        // One arm per marker, repetitive on purpose: reading string lengths
+        // through a helper and merging the array and map arms made a job
+        // document take twice as long (1.2–1.5 µs against 0.6–0.8).
         match marker {
             0x00..=0x7f => write_json(out, &marker),
             0x80..=0x8f => self.map(out, usize::from(marker & 0x0f), depth),
