@@ -4,8 +4,9 @@
 # runs the official client's throughput program and each given command, the
 # order rotating from round to round, and prints per run (in command order)
 # the dequeue rate, ack requests and completion and journal commits per
-# 1,000 jobs, then the round's ratios to the official client. The last line
-# gives the median ratio of each command.
+# 1,000 jobs, and (when `perf` is installed) the run's client CPU in ms and
+# its context switches, then the round's dequeue ratios to the official
+# client. The last line gives the median ratio of each command.
 #
 #   bench/rounds.sh ROUNDS [COMMAND...]
 #   bench/rounds.sh 10 bench/target/throughput \
@@ -41,7 +42,21 @@ print(s["requests_by_kind"].get("POST /jobs/success", 0), s["completion_commits"
 }
 
 ratios_file="$(mktemp)"
-trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -f "$ratios_file"' EXIT
+stat_file="$(mktemp)"
+trap 'kill "$SERVER_PID" 2>/dev/null || true; rm -f "$ratios_file" "$stat_file"' EXIT
+# Client CPU and context switches of each run, counted by perf.
+timed=()
+if command -v perf >/dev/null && perf stat -e task-clock true >/dev/null 2>&1; then
+  timed=(perf stat -x, -e task-clock,context-switches -o "$stat_file" --)
+fi
+cpu_and_switches() {
+  if [ ${#timed[@]} -eq 0 ]; then
+    echo "-"
+  else
+    awk -F, '/task-clock/ { cpu = $1 } /context-switches/ { cs = $1 }
+      END { printf "%.0f/%.0fK", cpu, cs / 1000 }' "$stat_file"
+  fi
+}
 n=${#COMMANDS[@]}
 for ((r = 0; r < ROUNDS; r++)); do
   rates=() cells=()
@@ -50,11 +65,12 @@ for ((r = 0; r < ROUNDS; r++)); do
     read -r acks0 completions0 commits0 < <(counters)
     # word splitting is wanted: a command may carry arguments
     # shellcheck disable=SC2086
-    rates[i]="$(${COMMANDS[i]} 2>/dev/null | sed -n 's/^Dequeued .*(\([0-9]*\) jobs\/sec)$/\1/p')"
+    rates[i]="$("${timed[@]}" ${COMMANDS[i]} 2>/dev/null | sed -n 's/^Dequeued .*(\([0-9]*\) jobs\/sec)$/\1/p')"
     read -r acks1 completions1 commits1 < <(counters)
     per_k() { echo $(( ($2 - $1) * 1000 / JOB_COUNT )); }
-    cells[i]="$(printf '%6s %3s/%3s/%3s   ' "${rates[i]}" "$(per_k "$acks0" "$acks1")" \
-      "$(per_k "$completions0" "$completions1")" "$(per_k "$commits0" "$commits1")")"
+    cells[i]="$(printf '%6s %3s/%3s/%3s %10s   ' "${rates[i]}" "$(per_k "$acks0" "$acks1")" \
+      "$(per_k "$completions0" "$completions1")" "$(per_k "$commits0" "$commits1")" \
+      "$(cpu_and_switches)")"
   done
   ratios=""
   for ((i = 1; i < n; i++)); do
@@ -63,7 +79,7 @@ for ((r = 0; r < ROUNDS; r++)); do
   echo "$(printf '%s' "${cells[@]}")| $ratios"
   echo "$ratios" >>"$ratios_file"
 done
-echo "(per run: dequeue jobs/s, ack requests/completion commits/journal commits per 1,000 jobs; | each command's dequeue ÷ the official client's)"
+echo "(per run: dequeue jobs/s, ack requests/completion commits/journal commits per 1,000 jobs, client CPU ms/context switches; | each command's dequeue ÷ the official client's)"
 python3 - "$ratios_file" <<'EOF'
 import statistics, sys
 rows = [list(map(float, line.split())) for line in open(sys.argv[1]) if line.strip()]
