@@ -39,8 +39,6 @@ module Zizq
       @threads = []
       @lock = Mutex.new
       @stop_lock = Mutex.new
-      # Held by the one handler thread that waits on the descriptor.
-      @waiting = Mutex.new
       @failure = nil
     end
 
@@ -108,7 +106,8 @@ module Zizq
 
     # One handler thread: take one job at a time until shutdown begins.
     def work
-      while (documents = next_documents)
+      batch = FFI::MemoryPointer.new(:pointer) # the out-parameter of every take
+      while (documents = next_documents(batch))
         documents.each { |bytes| process(Resources::Job.new(@client, Codec.decode(@client.format, bytes))) }
       end
     rescue Zizq::Error => e
@@ -117,27 +116,21 @@ module Zizq
     end
 
     # Job documents, or nil once shutdown began. A job already buffered is
-    # taken at once. Otherwise one thread at a time waits on the descriptor
-    # in Ruby (see Readiness) and takes the job that ends the wait; the
-    # others wait for that thread's turn to end. Every thread waiting on the
-    # descriptor would wake for every job, and all but one find nothing.
-    def next_documents
+    # taken at once; otherwise the thread waits for its turn on the
+    # descriptor (see Readiness) and takes the job that ends the wait.
+    def next_documents(batch)
       loop do
-        documents = take_now
+        documents = take_now(batch)
         return documents unless documents&.empty?
 
-        documents = @waiting.synchronize do
-          @readiness.wait
-          take_now
-        end
+        documents = @readiness.wait { take_now(batch) }
         return documents unless documents&.empty?
       end
     end
 
     # Buffered job documents (none when there is none), or nil once
     # shutdown began; never waits.
-    def take_now
-      batch = FFI::MemoryPointer.new(:pointer)
+    def take_now(batch)
       status = NativeCall.status(:zizq_worker_next, @handle, 1, 0, batch,
                                  expected: [:ZIZQ_E_CLOSED])
       status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
