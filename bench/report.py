@@ -7,6 +7,10 @@
                                               (libzizq's C worker against the official client,
                                               then each shim's worker that ran against both)
     report.py legend                          print what the columns mean
+    report.py counters URL                    print the server's ack requests, completion
+                                              commits and journal commits so far (bench/rounds.sh)
+    report.py medians FILE                    print the median of each column of FILE's
+                                              numbers (bench/rounds.sh)
 
 A record holds the client's figures (K=V: mode, spec, format, client, jobs,
 enqueue, scan, dequeue in jobs/s, user, sys, wall in s, rss in KiB, server_cpu
@@ -58,12 +62,24 @@ def fail(msg):
     sys.exit(1)
 
 
-def state(url):
+def read_state(url):
     try:
         with urllib.request.urlopen(f"{url}/_testserver/state", timeout=10) as r:
-            print(json.dumps(json.load(r)))
+            return json.load(r)
     except (OSError, ValueError) as e:
         fail(f"cannot read the test server's state at {url}: {e}")
+
+
+def counters(url):
+    s = read_state(url)
+    print(s["requests_by_kind"].get("POST /jobs/success", 0), s.get("completion_commits", 0),
+          s.get("commits", 0))
+
+
+def medians(path):
+    with open(path) as f:
+        rows = [list(map(float, line.split())) for line in f if line.strip()]
+    print(" ".join(f"{statistics.median(column):.2f}" for column in zip(*rows)))
 
 
 def record(runs, before_path, after_path, pairs):
@@ -199,7 +215,11 @@ judge throughput by the cost-shaped server."""
 
 def main(argv):
     if len(argv) >= 2 and argv[0] == "state":
-        state(argv[1])
+        print(json.dumps(read_state(argv[1])))
+    elif len(argv) == 2 and argv[0] == "counters":
+        counters(argv[1])
+    elif len(argv) == 2 and argv[0] == "medians":
+        medians(argv[1])
     elif len(argv) >= 4 and argv[0] == "record":
         record(argv[1], argv[2], argv[3], argv[4:])
     elif len(argv) == 4 and argv[0] == "table":

@@ -34,12 +34,7 @@ IFS= read -r -t 20 -u "${SRV[0]}" line
 export ZIZQ_URL="${line#listening on }"
 
 # ack requests, completion commits and journal commits so far
-counters() {
-  python3 "$ROOT/bench/report.py" state "$ZIZQ_URL" | python3 -c '
-import json, sys
-s = json.load(sys.stdin)
-print(s["requests_by_kind"].get("POST /jobs/success", 0), s["completion_commits"], s["commits"])'
-}
+counters() { python3 "$ROOT/bench/report.py" counters "$ZIZQ_URL"; }
 
 ratios_file="$(mktemp)"
 stat_file="$(mktemp)"
@@ -80,8 +75,4 @@ for ((r = 0; r < ROUNDS; r++)); do
   echo "$ratios" >>"$ratios_file"
 done
 echo "(per run: dequeue jobs/s, ack requests/completion commits/journal commits per 1,000 jobs, client CPU ms/context switches; | each command's dequeue ÷ the official client's)"
-python3 - "$ratios_file" <<'EOF'
-import statistics, sys
-rows = [list(map(float, line.split())) for line in open(sys.argv[1]) if line.strip()]
-print("median ratio to official:", " ".join(f"{statistics.median(col):.2f}" for col in zip(*rows)))
-EOF
+echo "median ratio to official: $(python3 "$ROOT/bench/report.py" medians "$ratios_file")"
