@@ -1,5 +1,7 @@
-"""Rough figures for the Python shim: sequential calls per second, bulk
-enqueue, and a Worker draining jobs, in one format.
+"""Rough figures for the Python shim's calls: sequential enqueues per second
+and bulk enqueue, in one format. The workers are measured by
+worker_throughput.py and async_worker_throughput.py, which bench/run.sh
+runs against both server modes.
 
     ZIZQ_URL=http://127.0.0.1:7890 FORMAT=json python3 bench/throughput.py
 
@@ -9,7 +11,6 @@ release build). JOBS sets the number of jobs (default 20000).
 
 import os
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -38,18 +39,6 @@ def main():
                                           for n in range(start, min(jobs, start + 1000))])
             elapsed = time.perf_counter() - started
             print(f"{fmt}: bulk enqueue        {jobs / elapsed:9.0f} jobs/s")
-
-            done = threading.Semaphore(0)
-            worker = zizq.Worker(client, queues=["bench"], threads=4, prefetch=200,
-                                 handler=lambda job: done.release())
-            started = time.perf_counter()
-            worker.start()
-            for _ in range(jobs):
-                done.acquire()
-            worker.stop()
-            elapsed = time.perf_counter() - started
-            print(f"{fmt}: worker (4 threads)  {jobs / elapsed:9.0f} jobs/s "
-                  f"(acked {worker.stats()['acked']})")
 
 
 if __name__ == "__main__":
