@@ -2,6 +2,7 @@
 
 import logging
 import queue
+import threading
 
 from .support import for_each_format, zizq
 
@@ -40,6 +41,18 @@ class LoggingTests:
         self.assertFalse(pump._thread.is_alive())
         self.assertIsNone(pump._handle)
         self.assertEqual({"status": "ok"}, client.health())  # the client is unaffected
+
+    def test_stop_never_waits_for_the_lock(self):
+        # As a finalizer, stop() may run on a thread that holds the lock.
+        pump = self.new_client()._events
+        with pump._lock:
+            caller = threading.Thread(target=pump.stop)
+            caller.start()
+            caller.join(5)
+            self.assertFalse(caller.is_alive(), "stop() waited for the lock")
+        pump.stop()
+        pump._thread.join(5)
+        self.assertFalse(pump._thread.is_alive())
 
     def test_a_reconnect_is_a_warning_with_its_delay(self):
         self.require_own_server()

@@ -71,11 +71,19 @@ class EventPump:
 
     def stop(self) -> None:
         """Stop soon (the events still queued are logged first when the
-        client was closed). Never blocks for long."""
+        client was closed). Never blocks."""
         self._stop.set()
-        with self._lock:
+        # Not a blocking acquire: as a finalizer this may run on the thread
+        # that holds the lock (a collection inside its last lines), which
+        # would wait for itself. Whoever holds the lock is waking the
+        # thread or ending it.
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
             if self._handle is not None and os.getpid() == self._pid:
                 lib.zizq_client_events_wakeup(self._handle)
+        finally:
+            self._lock.release()
 
     def _run(self) -> None:
         handle = self._handle
