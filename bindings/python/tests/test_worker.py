@@ -61,6 +61,20 @@ class WorkerTests:
         self.assertEqual(["stopped", 30, 0], [stats["state"], stats["acked"],
                                               stats["pending_acks"]])
 
+    def test_every_thread_runs_a_handler_at_once(self):
+        # Handlers that wait for each other finish only if a job handed to
+        # one thread never waits for another thread's handler: the threads
+        # take turns waiting for jobs, not running them.
+        threads = 4
+        for n in range(threads):
+            self.enqueue_job(payload={"n": n})
+        everyone = threading.Barrier(threads, timeout=10)
+        met = []
+        worker = self.start_worker(lambda job: met.append(everyone.wait()), threads=threads)
+        self.wait_until(lambda: len(met) == threads)
+        self.assertTrue(worker.stop())
+        self.assertEqual(threads, worker.stats()["acked"])
+
     def test_retry_chooses_the_retry_time_and_reports_its_cause(self):
         job = self.enqueue_job()
 

@@ -152,6 +152,7 @@ class Worker:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stop_lock = threading.Lock()
+        self._turn = threading.Lock()  # see _next_documents
         self._failure: errors.Error | None = None
 
     def start(self) -> Worker:
@@ -256,17 +257,23 @@ class Worker:
         each one, which costs two thread switches a job. Only when none is
         buffered does the thread wait in libzizq with the GIL released
         (until a job comes or shutdown wakes it; a handler thread is never
-        the main thread, so no signal waits on it)."""
+        the main thread, so no signal waits on it).
+
+        Idle threads take turns to wait there, one at a time: a delivery of
+        several jobs wakes every thread waiting in libzizq, and each would
+        then queue for the GIL only to find the jobs taken. The thread whose
+        turn ends hands it on (the lock wakes one waiter), so a batch still
+        spreads over as many threads as it has jobs."""
         out = ctypes.c_void_p()
-        for function, timeout in ((_native.held.zizq_worker_next, 0),
-                                  (lib.zizq_worker_next, -1)):
-            status = errors.call(function, self._handle, 1, timeout, ctypes.byref(out),
-                                 expected=(_native.E_CLOSED,))
-            if status != _native.OK:
-                return None
-            if out.value:
-                return _batch_documents(out.value)
-        return []
+        status = errors.call(_native.held.zizq_worker_next, self._handle, 1, 0,
+                             ctypes.byref(out), expected=(_native.E_CLOSED,))
+        if status == _native.OK and not out.value:
+            with self._turn:
+                status = errors.call(lib.zizq_worker_next, self._handle, 1, -1,
+                                     ctypes.byref(out), expected=(_native.E_CLOSED,))
+        if status != _native.OK:
+            return None
+        return _batch_documents(out.value)
 
     def _process(self, job: Job) -> None:
         # Every exception is reported; those that are not Exceptions
