@@ -2,7 +2,8 @@
 //! event queues alike: the state sits behind a mutex, host threads wait on a
 //! condition variable until a check of theirs succeeds or a deadline passes,
 //! and a Linux eventfd is readable exactly while the state says a waiter
-//! would return at once, so event loops can `poll` it instead of blocking.
+//! would return at once, so event loops can `poll` it instead of blocking
+//! (from the first time it is asked for).
 //!
 //! The wake rules (which state ends a wait, what a wakeup means) belong to
 //! each user: `Readiness` says when the descriptor is readable, and the check
@@ -29,6 +30,9 @@ struct Slot<S> {
     state: S,
     /// Whether `fd` is readable now.
     fd_signalled: bool,
+    /// Whether anyone asked for `fd`: until then it is left alone, which
+    /// spares hosts that only block in calls two syscalls per burst of jobs.
+    fd_wanted: bool,
 }
 
 impl<S: Readiness> Ready<S> {
@@ -38,6 +42,7 @@ impl<S: Readiness> Ready<S> {
             slot: Mutex::new(Slot {
                 state,
                 fd_signalled: false,
+                fd_wanted: false,
             }),
             changed: Condvar::new(),
             fd: EventFd::new()?,
@@ -98,14 +103,21 @@ impl<S: Readiness> Ready<S> {
         }
     }
 
-    /// The readiness descriptor. It stays owned here.
+    /// The readiness descriptor, kept in step with the state from now on.
+    /// It stays owned here.
     pub(crate) fn fd(&self) -> i32 {
+        let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
+        slot.fd_wanted = true;
+        self.sync_fd(&mut slot);
         self.fd.0
     }
 
     /// Make the descriptor readable exactly while the state is ready: a
     /// syscall only when that changes.
     fn sync_fd(&self, slot: &mut Slot<S>) {
+        if !slot.fd_wanted {
+            return;
+        }
         let fd = &self.fd;
         let ready = slot.state.is_ready();
         if ready != slot.fd_signalled {
@@ -178,5 +190,48 @@ impl Drop for EventFd {
     fn drop(&mut self) {
         // SAFETY: we own the fd.
         unsafe { libc::close(self.0) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Flag(bool);
+
+    impl Readiness for Flag {
+        fn is_ready(&self) -> bool {
+            self.0
+        }
+    }
+
+    fn readable(fd: i32) -> bool {
+        let mut poll = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a zero timeout.
+        unsafe { libc::poll(&mut poll, 1, 0) == 1 }
+    }
+
+    #[test]
+    fn the_descriptor_shows_a_state_that_became_ready_before_it_was_asked_for() {
+        let ready = Ready::new(Flag(false)).unwrap();
+        ready.update(|flag| flag.0 = true);
+        assert!(readable(ready.fd()));
+        ready.update(|flag| flag.0 = false);
+        assert!(!readable(ready.fd()));
+    }
+
+    #[test]
+    fn the_descriptor_follows_the_state_once_asked_for() {
+        let ready = Ready::new(Flag(false)).unwrap();
+        let fd = ready.fd();
+        assert!(!readable(fd));
+        ready.update(|flag| flag.0 = true);
+        assert!(readable(fd));
+        ready.update(|flag| flag.0 = false);
+        assert!(!readable(fd));
     }
 }
