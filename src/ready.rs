@@ -33,6 +33,10 @@ struct Slot<S> {
     /// Whether anyone asked for `fd`: until then it is left alone, which
     /// spares hosts that only block in calls two syscalls per burst of jobs.
     fd_wanted: bool,
+    /// Waiters asleep on `changed`.
+    sleepers: usize,
+    /// Whether a waiter woken by `wake_one` has yet to look at the state.
+    waking: bool,
 }
 
 impl<S: Readiness> Ready<S> {
@@ -43,6 +47,8 @@ impl<S: Readiness> Ready<S> {
                 state,
                 fd_signalled: false,
                 fd_wanted: false,
+                sleepers: 0,
+                waking: false,
             }),
             changed: Condvar::new(),
             fd: EventFd::new()?,
@@ -50,7 +56,8 @@ impl<S: Readiness> Ready<S> {
     }
 
     /// Lock the state. Dropping the guard brings the descriptor up to date;
-    /// waking waiters is the caller's choice (`notify_one`, `notify_all`).
+    /// waking waiters is the caller's choice (`Guard::wake_one`,
+    /// `notify_all`).
     pub(crate) fn lock(&self) -> Guard<'_, S> {
         Guard {
             ready: self,
@@ -65,8 +72,15 @@ impl<S: Readiness> Ready<S> {
         result
     }
 
-    pub(crate) fn notify_one(&self) {
-        self.changed.notify_one();
+    /// Wake one sleeping waiter, unless one woken so is still on its way:
+    /// a waiter that takes its share and leaves more behind wakes the next
+    /// (see `wait`), so a burst wakes threads one at a time, only while
+    /// the threads already running leave work over.
+    fn wake_one(&self, slot: &mut Slot<S>) {
+        if slot.sleepers > 0 && !slot.waking {
+            slot.waking = true;
+            self.changed.notify_one();
+        }
     }
 
     pub(crate) fn notify_all(&self) {
@@ -85,21 +99,31 @@ impl<S: Readiness> Ready<S> {
             let found = check(&mut slot.state);
             self.sync_fd(&mut slot);
             if found.is_some() {
+                if slot.state.is_ready() {
+                    self.wake_one(&mut slot);
+                }
                 return found;
             }
-            slot = match deadline {
+            let timeout = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return None,
+                },
+            };
+            slot.sleepers += 1;
+            slot = match timeout {
                 None => self.changed.wait(slot).unwrap_or_else(|p| p.into_inner()),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        return None;
-                    }
-                    self.changed
-                        .wait_timeout(slot, deadline - now)
-                        .unwrap_or_else(|p| p.into_inner())
-                        .0
+                Some(left) => {
+                    let (slot, _) = self
+                        .changed
+                        .wait_timeout(slot, left)
+                        .unwrap_or_else(|p| p.into_inner());
+                    slot
                 }
             };
+            slot.sleepers -= 1;
+            slot.waking = false;
         }
     }
 
@@ -135,6 +159,13 @@ impl<S: Readiness> Ready<S> {
 pub(crate) struct Guard<'a, S: Readiness> {
     ready: &'a Ready<S>,
     slot: MutexGuard<'a, Slot<S>>,
+}
+
+impl<S: Readiness> Guard<'_, S> {
+    /// Wake one waiter for what the state now holds (see `Ready::wake_one`).
+    pub(crate) fn wake_one(&mut self) {
+        self.ready.wake_one(&mut self.slot);
+    }
 }
 
 impl<S: Readiness> Deref for Guard<'_, S> {

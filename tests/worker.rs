@@ -147,6 +147,40 @@ fn processes_every_job_in_both_formats() {
 }
 
 #[test]
+fn jobs_delivered_together_reach_every_waiting_thread() {
+    // Threads are woken one at a time, each by the one before that left
+    // jobs over; handlers that wait for each other must still all start.
+    let env = Env::new();
+    let c = Arc::new(env.client("json"));
+    let w = Arc::new(Worker::new(c.clone(), json!({"queues": ["meet"], "prefetch": 8})).unwrap());
+    let threads = 4;
+    let arrived = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (w, arrived) = (w.clone(), arrived.clone());
+            std::thread::spawn(move || {
+                let job = w.next(1, 20_000).expect("next").pop().expect("a job");
+                arrived.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while arrived.load(std::sync::atomic::Ordering::SeqCst) < threads {
+                    assert!(Instant::now() < deadline, "a handler waited alone");
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                w.ack(&job.id).expect("ack accepted");
+            })
+        })
+        .collect();
+    // Every thread is asleep in `next` before the jobs exist.
+    std::thread::sleep(Duration::from_millis(200));
+    seed_jobs(&c, "meet", threads);
+    for h in handles {
+        h.join().expect("every handler met the others");
+    }
+    w.shutdown(5000).unwrap();
+    assert_eq!(w.stats()["acked"], threads);
+}
+
+#[test]
 fn nacks_retry_later_or_kill() {
     let env = Env::new();
     for format in FORMATS {

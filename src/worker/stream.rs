@@ -36,13 +36,9 @@ impl JobSink for Sink<'_> {
             return;
         }
         h.jobs.extend(jobs);
+        h.wake_one();
         drop(h);
         add(&self.inner.counters.taken, n as u64);
-        if n == 1 {
-            self.inner.handout.notify_one();
-        } else {
-            self.inner.handout.notify_all();
-        }
     }
 }
 
