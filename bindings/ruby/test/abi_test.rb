@@ -20,7 +20,16 @@ class AbiTest < Minitest::Test
       File.read(file).scan(/(?:Native\.|:)(zizq_\w+)/).flatten
     end.uniq - ["zizq_status"]
     refute_empty called
-    assert_empty called - FUNCTIONS.keys, "called but not in libzizq's ABI"
+    assert_empty called - FUNCTIONS.keys - Zizq::Native::NOW_TWINS, "called but not in libzizq's ABI"
+  end
+
+  # Functions given a timeout have a twin that keeps the GVL, for a zero one.
+  def test_functions_with_a_timeout_have_a_twin_for_a_zero_one
+    assert_includes Zizq::Native::NOW_TWINS, "zizq_worker_next_now"
+    Zizq::Native::NOW_TWINS.each do |twin|
+      assert FUNCTIONS.fetch(twin.delete_suffix("_now")).fetch("args").any? { |a| a.fetch("name") == "timeout_ms" }
+      assert_respond_to Zizq::Native, twin
+    end
   end
 
   # Which calls release the GVL comes from the description (`waits`).

@@ -69,7 +69,7 @@ module Zizq
 
         buf = Native::Buf.new
         error = FFI::MemoryPointer.new(:pointer)
-        status = Native.zizq_client_next_events(handle, 0, 0, buf, error)
+        status = Native.zizq_client_next_events_now(handle, 0, 0, buf, error)
         unless status == :ZIZQ_OK
           Native.zizq_error_free(error.read_pointer)
           break # closed, or a handle inherited across fork()

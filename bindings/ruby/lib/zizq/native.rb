@@ -102,6 +102,13 @@ module Zizq
       layout(*Native.layout_of("zizq_completion"))
     end
 
+    # Twins that keep the GVL, `<name>_now`, of the functions given a
+    # timeout, for calls with a zero one: they cannot wait, and releasing the
+    # GVL would only hand it to another thread and back.
+    NOW_TWINS = DESCRIPTION.fetch("functions").filter_map do |function|
+      "#{function.fetch('name')}_now" if function.fetch("args").any? { |arg| arg.fetch("name") == "timeout_ms" }
+    end.freeze
+
     # Attach every function the library describes; the names of those with
     # a C type this binding cannot spell are left in UNATTACHED (a test
     # checks that there are none).
@@ -117,6 +124,7 @@ module Zizq
       # stream, a worker) release the GVL; the rest return at once, and
       # releasing it would only add a thread switch.
       attach_function name.to_sym, types, returns, blocking: function.fetch("waits")
+      attach_function :"#{name}_now", name.to_sym, types, returns if NOW_TWINS.include?("#{name}_now")
       nil
     end.freeze
   end

@@ -113,7 +113,7 @@ module Zizq
       def take_completions
         count = FFI::MemoryPointer.new(:size_t)
         loop do
-          status = Native.zizq_completion_queue_next(@queue, @slots, BATCH, 0, count)
+          status = Native.zizq_completion_queue_next_now(@queue, @slots, BATCH, 0, count)
           raise Errors.from_native(status, FFI::Pointer::NULL) unless status == :ZIZQ_OK
 
           taken = count.read(:size_t)

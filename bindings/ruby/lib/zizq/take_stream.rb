@@ -19,7 +19,7 @@ module Zizq
     def next_documents
       @readiness.wait
       batch = FFI::MemoryPointer.new(:pointer)
-      status = NativeCall.status(:zizq_take_next, @handle, 0, 0, batch,
+      status = NativeCall.status(:zizq_take_next_now, @handle, 0, 0, batch,
                                  expected: %i[ZIZQ_E_STREAM_ENDED ZIZQ_E_CLOSED])
       status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
     end

@@ -131,7 +131,7 @@ module Zizq
     # Buffered job documents (none when there is none), or nil once
     # shutdown began; never waits.
     def take_now(batch)
-      status = NativeCall.status(:zizq_worker_next, @handle, 1, 0, batch,
+      status = NativeCall.status(:zizq_worker_next_now, @handle, 1, 0, batch,
                                  expected: [:ZIZQ_E_CLOSED])
       status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
     end
