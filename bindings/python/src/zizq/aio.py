@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, overload
 
 from . import _codec, _native, _wire, errors
 from ._native import Completion, lib
-from .client import Client, _batch_documents, _free_handle, _TakeStream
+from .client import Client, _batch_handouts, _free_handle, _TakeStream
 from .resources import Job
 from .worker import failure_report, resolve, worker_options
 
@@ -517,10 +517,10 @@ class AsyncWorker:
                 self._end(None)
                 return
             loop = asyncio.get_running_loop()
-            for data in _batch_documents(batch.value):
+            for job_id, data in _batch_handouts(batch.value):
                 self._free -= 1
                 self._running.add(loop.create_task(
-                    self._handle_job(Job(self.client, self.client._decode(data)))))
+                    self._handle_job(job_id, Job._handed_out(self.client, data))))
         except Exception as exc:  # raised by run(), as from a loop of its own
             self._end(exc)
             return
@@ -537,15 +537,15 @@ class AsyncWorker:
             else:
                 ended.set_exception(error)
 
-    async def _handle_job(self, job: Job) -> None:
+    async def _handle_job(self, job_id: bytes, job: Job) -> None:
         try:
             await self._handler(job)
         except BaseException as exc:  # every failure must reach the server
-            resolve(self._handle, job, failure_report(exc))
+            resolve(self._handle, job_id, failure_report(exc))
             if not isinstance(exc, Exception):
                 raise
         else:
-            resolve(self._handle, job, None)
+            resolve(self._handle, job_id, None)
         finally:
             task = asyncio.current_task()
             if task is not None:

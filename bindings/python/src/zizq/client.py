@@ -78,6 +78,21 @@ def _batch_documents(pointer: int | None) -> list[bytes]:
         lib.zizq_batch_free(pointer)
 
 
+def _batch_handouts(pointer: int | None) -> list[tuple[bytes, bytes]]:
+    """The (id, document) of each job of a worker's zizq_batch (none for
+    NULL), copied out before the batch is released: the id is what the
+    worker acks by, without decoding the document."""
+    if not pointer:
+        return []
+    try:
+        count = lib.zizq_batch_len(pointer)
+        jobs = lib.zizq_batch_jobs(pointer)
+        return [(jobs[i].id, ctypes.string_at(jobs[i].doc, jobs[i].doc_len))
+                for i in range(count)]
+    finally:
+        lib.zizq_batch_free(pointer)
+
+
 class _TakeStream:
     """One open ``GET /jobs/take`` stream of libzizq, read by one thread (or
     one event loop: zizq.AsyncClient waits on ``fd`` itself, then calls

@@ -18,7 +18,7 @@ from typing import (
     overload,
 )
 
-from . import _wire
+from . import _codec, _wire
 from ._wire import Document
 
 if TYPE_CHECKING:
@@ -145,7 +145,28 @@ class Job(JobTemplate):
     same job (before and after an update, say) are the same job, so a set of
     jobs holds each job once."""
 
-    __slots__ = ()
+    __slots__ = ("_raw",)
+    _raw: bytes  # the undecoded document of a handed-out job
+
+    @classmethod
+    def _handed_out(cls, client: Client, raw: bytes) -> Job:
+        """A job a worker hands to its handler, its JSON document decoded
+        on first use: a handler that needs only some jobs' fields, or none,
+        does not pay for the others (the worker acks by the id libzizq
+        gives beside the document)."""
+        job = cls.__new__(cls)
+        job.client = client
+        job._raw = raw
+        return job
+
+    if not TYPE_CHECKING:  # type checkers must still flag unknown attributes
+
+        def __getattr__(self, name: str) -> Any:
+            # Reached only for an unset slot: `_data` of a handed-out job.
+            if name == "_data":
+                data = self._data = _codec.decode(self._raw)
+                return data
+            raise AttributeError(f"'Job' object has no attribute {name!r}")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Job) and other.id == self.id

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Callable
 
 from . import _codec, _native, _wire, errors
-from ._native import Buf, cstr, lib, take_buf
+from ._native import Buf, lib, take_buf
 from ._wire import Document, Seconds
-from .client import Client, _batch_documents, _free_handle
+from .client import Client, _batch_handouts, _free_handle
 from .resources import Job
 
 
@@ -88,11 +88,11 @@ def worker_options(queues: str | Iterable[str], count_name: str, count: int,
     return document
 
 
-def resolve(handle: int | None, job: Job, failure: Document | None) -> None:
-    """Queue the ack (``failure`` None) or nack of a job in libzizq's worker;
-    returns at once. An outcome refused because the worker already shut
-    down (after a stop timeout) is dropped: the server requeues the job."""
-    job_id = cstr(job.id, "id")
+def resolve(handle: int | None, job_id: bytes, failure: Document | None) -> None:
+    """Queue the ack (``failure`` None) or nack of a job handed out by
+    libzizq's worker (``job_id`` as it gave it); returns at once. An outcome
+    refused because the worker already shut down (after a stop timeout) is
+    dropped: the server requeues the job."""
     if failure is None:
         errors.call(lib.zizq_worker_ack, handle, job_id, expected=(_native.E_CLOSED,))
     else:
@@ -238,18 +238,18 @@ class Worker:
     def _work(self) -> None:
         try:
             while True:
-                documents = self._next_documents()
-                if documents is None:
+                handouts = self._next_handouts()
+                if handouts is None:
                     return
-                for data in documents:
-                    self._process(Job(self.client, _codec.decode(data)))
+                for job_id, data in handouts:
+                    self._process(job_id, Job._handed_out(self.client, data))
         except errors.Error as exc:
             # The worker failed (e.g. its take stream was refused): run() raises it.
             if self._failure is None:
                 self._failure = exc
 
-    def _next_documents(self) -> list[bytes] | None:
-        """Job documents, or None once shutdown began.
+    def _next_handouts(self) -> list[tuple[bytes, bytes]] | None:
+        """Jobs as (id, document), or None once shutdown began.
 
         A job already buffered is taken without letting go of the GIL (a
         zero timeout cannot wait): under load the thread that holds it goes
@@ -273,16 +273,16 @@ class Worker:
                                      ctypes.byref(out), expected=(_native.E_CLOSED,))
         if status != _native.OK:
             return None
-        return _batch_documents(out.value)
+        return _batch_handouts(out.value)
 
-    def _process(self, job: Job) -> None:
+    def _process(self, job_id: bytes, job: Job) -> None:
         # Every exception is reported; those that are not Exceptions
         # (KeyboardInterrupt, SystemExit...) are re-raised afterwards.
         try:
             self._handler(job)
         except BaseException as exc:  # every failure must reach the server
-            resolve(self._handle, job, failure_report(exc))
+            resolve(self._handle, job_id, failure_report(exc))
             if not isinstance(exc, Exception):
                 raise
         else:
-            resolve(self._handle, job, None)
+            resolve(self._handle, job_id, None)
