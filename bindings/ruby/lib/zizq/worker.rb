@@ -107,58 +107,58 @@ module Zizq
     # One handler thread: take one job at a time until shutdown begins.
     def work
       batch = FFI::MemoryPointer.new(:pointer) # the out-parameter of every take
-      while (documents = next_documents(batch))
-        documents.each { |bytes| process(Resources::Job.new(@client, Codec.decode(@client.format, bytes))) }
+      while (handouts = next_handouts(batch))
+        handouts.each { |id, document| process(id, Resources::Job.handed_out(@client, document)) }
       end
     rescue Zizq::Error => e
       # The worker failed (its take stream was refused): `run` raises it.
       @failure ||= e
     end
 
-    # Job documents, or nil once shutdown began. A job already buffered is
-    # taken at once; otherwise the thread waits for its turn on the
-    # descriptor (see Readiness) and takes the job that ends the wait.
-    def next_documents(batch)
+    # Jobs as [id, document], or nil once shutdown began. A job already
+    # buffered is taken at once; otherwise the thread waits for its turn on
+    # the descriptor (see Readiness) and takes the job that ends the wait.
+    def next_handouts(batch)
       loop do
-        documents = take_now(batch)
-        return documents unless documents&.empty?
+        handouts = take_now(batch)
+        return handouts unless handouts&.empty?
 
-        documents = @readiness.wait { take_now(batch) }
-        return documents unless documents&.empty?
+        handouts = @readiness.wait { take_now(batch) }
+        return handouts unless handouts&.empty?
       end
     end
 
-    # Buffered job documents (none when there is none), or nil once
-    # shutdown began; never waits.
+    # Buffered jobs as [id, document] (none when there is none), or nil
+    # once shutdown began; never waits.
     def take_now(batch)
       status = NativeCall.status(:zizq_worker_next_now, @handle, 1, 0, batch,
                                  expected: [:ZIZQ_E_CLOSED])
-      status == :ZIZQ_OK ? Batch.documents(batch.read_pointer) : nil
+      status == :ZIZQ_OK ? Batch.handouts(batch.read_pointer) : nil
     end
 
     # Run the handler and queue the job's outcome (the core sends it).
     # Every exception is reported; those that are not StandardErrors
     # (SystemExit, Interrupt...) are re-raised afterwards, so they still end
     # the thread.
-    def process(job)
+    def process(id, job)
       @handler.call(job)
     rescue Exception => e # every failure must reach the server
-      resolve(job, failure_report(e))
+      resolve(id, failure_report(e))
       raise unless e.is_a?(StandardError)
     else
-      resolve(job, nil)
+      resolve(id, nil)
     end
 
-    # Queue an ack (no failure) or a nack. An outcome refused because the
-    # worker already shut down (after a stop timeout) is dropped: the server
-    # requeues the job.
-    def resolve(job, failure)
+    # Queue an ack (no failure) or a nack of the job handed out as `id`. An
+    # outcome refused because the worker already shut down (after a stop
+    # timeout) is dropped: the server requeues the job.
+    def resolve(id, failure)
       if failure
         body = Codec.encode(@client.format, failure)
-        NativeCall.status(:zizq_worker_nack, @handle, job.id, body, body.bytesize,
+        NativeCall.status(:zizq_worker_nack, @handle, id, body, body.bytesize,
                           expected: [:ZIZQ_E_CLOSED])
       else
-        NativeCall.status(:zizq_worker_ack, @handle, job.id, expected: [:ZIZQ_E_CLOSED])
+        NativeCall.status(:zizq_worker_ack, @handle, id, expected: [:ZIZQ_E_CLOSED])
       end
     end
 

@@ -4,9 +4,20 @@ module Zizq
   module Resources
     # A job. Times are Float seconds since the epoch.
     class Job < JobTemplate
-      def id = @data["id"]
-      def status = @data["status"]
-      def attempts = @data["attempts"]
+      # A job a worker hands to its handler, its document (in the client's
+      # format) decoded on first use: a handler that reads only some jobs,
+      # or none, does not pay for the others (the worker acks by the id
+      # libzizq gives beside the document).
+      def self.handed_out(client, document) = new(client, nil, document)
+
+      def initialize(client, data, document = nil)
+        super(client, data)
+        @document = document
+      end
+
+      def id = data["id"]
+      def status = data["status"]
+      def attempts = data["attempts"]
       def ready_at = seconds("ready_at")
       def dequeued_at = seconds("dequeued_at")
       def failed_at = seconds("failed_at")
@@ -26,10 +37,10 @@ module Zizq
 
       # True when an enqueue found an existing job with the same unique key
       # (this object then describes that job).
-      def duplicate? = @data["duplicate"] == true
+      def duplicate? = data["duplicate"] == true
 
       # True when an enqueue was folded into an open batch job.
-      def folded? = @data["folded"] == true
+      def folded? = data["folded"] == true
 
       # A page of this job's error records.
       def errors(from: nil, order: nil, limit: nil)
@@ -58,6 +69,10 @@ module Zizq
         @data = updated.to_h
         updated
       end
+
+      private
+
+      def data = @data ||= Codec.decode(client.format, @document)
     end
   end
 end

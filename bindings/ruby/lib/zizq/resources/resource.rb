@@ -15,22 +15,25 @@ module Zizq
 
       # The server's document, as received.
       def to_h
-        @data
+        data
       end
 
       def ==(other)
-        other.instance_of?(self.class) && other.to_h == @data
+        other.instance_of?(self.class) && other.to_h == data
       end
 
       # The client is left out: it is noise next to the data.
       def inspect
-        "#<#{self.class} #{@data.inspect}>"
+        "#<#{self.class} #{data.inspect}>"
       end
 
       private
 
+      # The document, read through here so that a subclass may decode it late.
+      def data = @data
+
       def seconds(key)
-        Wire.seconds(@data[key])
+        Wire.seconds(data[key])
       end
     end
   end
