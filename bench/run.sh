@@ -9,8 +9,9 @@
 #   bench/run.sh            a table per server mode and format (make bench)
 #   bench/run.sh memory     peak RSS of the libzizq worker over 1,000,000 jobs
 #                           (instant server)
-#   bench/run.sh latency    idle request latencies (bench/latency.c), per
-#                           server mode
+#   bench/run.sh latency    idle request latencies and the hand-out of a
+#                           burst to waiting worker threads
+#                           (bench/latency.c), per server mode
 #
 # Knobs (environment): MODES ("instant reference"), COST_PROFILE (reference:
 # the --cost-profile spec of the "reference" mode, e.g.
