@@ -596,7 +596,7 @@ fn a_job_acked_twice_in_one_batch_counts_once() {
 fn a_slow_server_gets_few_large_ack_batches() {
     // While one ack request is out, acks wait for it rather than go out
     // beside it in small requests; a second request starts only once
-    // enough of them (16 per request in flight) wait.
+    // enough of them (32 per request in flight) wait.
     let env = Env::new();
     let Some(control) = env.control() else { return };
     let c = Arc::new(env.client("msgpack"));
@@ -609,7 +609,7 @@ fn a_slow_server_gets_few_large_ack_batches() {
     control.set_delay_ms(300);
     w.ack(&taken[0].id).unwrap();
     wait_until(5, "the first ack sent", || w.stats()["ack_requests"] == 1);
-    // 10 more: fewer than 16, so they wait for the first request.
+    // 10 more: fewer than 32, so they wait for the first request.
     for job in &taken[1..11] {
         w.ack(&job.id).unwrap();
     }

@@ -21,8 +21,10 @@ pub(super) enum Outcome {
 }
 
 /// Acks each request in flight asks of the queue before another request
-/// may start beside it (see `ack_loop`).
-const ACKS_PER_EXTRA_REQUEST: usize = 16;
+/// may start beside it (see `ack_loop`). With 16, a c25/p50 worker on the
+/// cost-shaped server sent 1.35× the official client's ack requests, each a
+/// commit, and dequeued 4 % slower; with 32 it sends as many and keeps up.
+const ACKS_PER_EXTRA_REQUEST: usize = 32;
 
 /// Send queued outcomes: acks in bulk, nacks one by one, until the channel
 /// closes; then wait for every request in flight.

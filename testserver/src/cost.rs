@@ -88,7 +88,7 @@ impl CostProfile {
             completion_cpu: US(20),
             completion_cpu_per_job: US(8),
             completion_wait: US(100),
-            completion_wait_per_job: US(8),
+            completion_wait_per_job: US(40),
         }
     }
 
