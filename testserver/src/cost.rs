@@ -80,7 +80,7 @@ impl CostProfile {
     pub fn reference() -> CostProfile {
         CostProfile {
             request_cpu: US(60),
-            enqueue_cpu_per_job: US(15),
+            enqueue_cpu_per_job: US(21),
             read_wait: US(100),
             commit_cpu: US(20),
             commit_cpu_per_job: US(8),
