@@ -70,6 +70,39 @@ fn worker_threads() -> usize {
         .unwrap_or(1)
 }
 
+/// Signals a runtime thread still takes: faults it raises itself (blocking
+/// those is undefined), and SIGPROF, so that profilers sample it.
+const UNBLOCKED_SIGNALS: [libc::c_int; 7] = [
+    libc::SIGSEGV,
+    libc::SIGBUS,
+    libc::SIGFPE,
+    libc::SIGILL,
+    libc::SIGTRAP,
+    libc::SIGSYS,
+    libc::SIGPROF,
+];
+
+/// Run on every runtime thread as it starts: block the signals a host
+/// handles. The kernel gives a process-directed signal (Ctrl+C's SIGINT,
+/// SIGTERM, SIGCHLD...) to any thread that does not block it; landing on a
+/// runtime thread, it would escape a host that waits for it with `sigwait`
+/// in one thread and blocks it in the others (its default action could end
+/// the process instead), and a Go host would have to handle it on a thread
+/// it does not own. Blocked SIGPIPE also leaves a write to a closed socket
+/// to return EPIPE.
+fn block_host_signals() {
+    // SAFETY: `set` is a local initialised by sigfillset before use;
+    // pthread_sigmask changes only the calling thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        for signal in UNBLOCKED_SIGNALS {
+            libc::sigdelset(&mut set, signal);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// The runtime for this process, created on first use.
 pub fn runtime() -> Result<&'static Runtime> {
     let generation = generation();
@@ -85,6 +118,7 @@ pub fn runtime() -> Result<&'static Runtime> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(worker_threads())
             .thread_name("zizq-rt")
+            .on_thread_start(block_host_signals)
             .enable_all()
             .build()
             .map_err(|e| Error::resource(format!("cannot start the runtime: {e}")))?;
@@ -127,4 +161,35 @@ where
 /// Convert a C timeout in milliseconds; negative means "wait forever".
 pub fn timeout_from_ms(ms: i64) -> Option<Duration> {
     u64::try_from(ms).ok().map(Duration::from_millis)
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// The signals a runtime thread blocks, from its `/proc` status.
+    fn runtime_thread_blocked_signals() -> u64 {
+        let (tx, rx) = std::sync::mpsc::channel();
+        runtime().unwrap().spawn(async move {
+            let _ = tx.send(std::fs::read_to_string("/proc/thread-self/status"));
+        });
+        let status = rx.recv().unwrap().unwrap();
+        let mask = status
+            .lines()
+            .find_map(|line| line.strip_prefix("SigBlk:"))
+            .expect("a SigBlk line");
+        u64::from_str_radix(mask.trim(), 16).unwrap()
+    }
+
+    #[test]
+    fn runtime_threads_leave_host_signals_to_the_host() {
+        let blocked = runtime_thread_blocked_signals();
+        let bit = |signal: libc::c_int| 1u64 << (signal - 1);
+        for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGCHLD, libc::SIGPIPE] {
+            assert_ne!(blocked & bit(signal), 0, "signal {signal} not blocked");
+        }
+        for signal in UNBLOCKED_SIGNALS {
+            assert_eq!(blocked & bit(signal), 0, "signal {signal} blocked");
+        }
+    }
 }

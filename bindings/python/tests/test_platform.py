@@ -59,8 +59,14 @@ class PlatformTests:
         # Python runs signal handlers in the main thread between two foreign
         # calls; take streams and workers wait in short slices for that.
         script = (
-            "import os, signal, sys, threading, time\n"
+            "import faulthandler, os, signal, sys, threading, time\n"
             "import zizq\n"
+            # A hang fails with every thread's stack rather than a timeout.
+            "faulthandler.dump_traceback_later(20, exit=True)\n"
+            # Python leaves SIGINT ignored when it starts with it ignored (a
+            # background job of a non-interactive shell): this test is about
+            # Ctrl+C reaching a waiting take, so it installs the usual handler.
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "client = zizq.Client(sys.argv[1], format=sys.argv[2])\n"
             "def interrupt_soon():\n"
             "    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
@@ -71,12 +77,13 @@ class PlatformTests:
             "    try:\n"
             "        block()\n"
             "    except KeyboardInterrupt:\n"
-            "        print(name, 'interrupted after', round(time.monotonic() - started, 2))\n"
+            "        print(name, 'interrupted after', round(time.monotonic() - started, 2),\n"
+            "              flush=True)\n"
         )
         env = dict(os.environ, PYTHONPATH=SRC)
         result = subprocess.run([sys.executable, "-c", script, self.server.url, self.FORMAT],
                                 env=env, capture_output=True, text=True, timeout=30)
-        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual(0, result.returncode, result.stdout + result.stderr)
         lines = result.stdout.splitlines()
         self.assertEqual(["take", "worker"], [line.split()[0] for line in lines])
         for line in lines:
