@@ -57,7 +57,9 @@ class PlatformTests:
 
     def test_ctrl_c_interrupts_a_waiting_take_and_a_running_worker(self):
         # Python runs signal handlers in the main thread between two foreign
-        # calls; take streams and workers wait in short slices for that.
+        # calls: a take stream waits on its descriptor in the main thread
+        # (poll, which the signal interrupts), a worker's run() in short
+        # slices.
         script = (
             "import faulthandler, os, signal, sys, threading, time\n"
             "import zizq\n"
